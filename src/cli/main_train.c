@@ -1,0 +1,102 @@
+// svhn-train: trains an MLP or LNet and prints one line per epoch.
+
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "options.h"
+#include "svhn/models.h"
+#include "svhn/trainer.h"
+
+enum {
+    EXIT_RUNTIME_ERROR = 1,
+    EXIT_INVALID_OPTION = 2,
+    EXIT_DIVERGED = 3,
+};
+
+static void print_setup(const TrainOptions *options, const DataSplit *data,
+                        int threads)
+{
+    const Shape s = data->train.shape;
+    const OptimizerConfig *o = &options->optimizer;
+
+    printf("data: %s from %s: %d train, %d test, %dx%dx%d\n",
+           dataset_kind_name(data->kind), options->data_dir, data->train.count,
+           data->test.count, s.channels, s.height, s.width);
+    printf("model: %s  optimizer: %s lr %g", model_kind_name(options->model),
+           optimizer_kind_name(o->kind), o->learning_rate);
+    if (o->kind == OPTIMIZER_SGD) {
+        printf(" momentum %g", o->momentum);
+    }
+    printf(" weight decay %g  batch %d  epochs %d  seed %llu  threads %d\n",
+           o->weight_decay, options->batch_size, options->epochs,
+           (unsigned long long)options->seed, threads);
+}
+
+int main(int argc, char **argv)
+{
+    TrainOptions options;
+    Error error = {{0}};
+
+    switch (train_options_parse(&options, argc, argv, stdout, &error)) {
+    case OPTIONS_HELP:
+        return 0;
+    case OPTIONS_INVALID:
+        fprintf(stderr, "svhn-train: %s\n", error.message);
+        return EXIT_INVALID_OPTION;
+    case OPTIONS_OK:
+        break;
+    }
+
+    int threads = options.threads > 0 ? options.threads : omp_get_num_procs();
+    omp_set_num_threads(threads);
+
+    DataSplit data;
+    if (data_split_load(&data, options.data_dir, options.dataset, &error) != 0) {
+        fprintf(stderr, "svhn-train: %s\n", error.message);
+        return EXIT_RUNTIME_ERROR;
+    }
+    dataset_truncate(&data.train, options.train_limit);
+    dataset_truncate(&data.test, options.test_limit);
+    print_setup(&options, &data, threads);
+
+    Network *network = model_create(options.model, data.train.shape, DATASET_CLASSES,
+                                    options.batch_size, &error);
+    if (network == NULL) {
+        fprintf(stderr, "svhn-train: cannot build the model: %s\n", error.message);
+        data_split_free(&data);
+        return EXIT_RUNTIME_ERROR;
+    }
+    Rng init_rng;
+    rng_seed(&init_rng, options.seed);
+    network_init_params(network, &init_rng);
+    network_print_summary(network, stdout);
+    fflush(stdout);
+
+    int status = -1;
+    Optimizer optimizer;
+    if (optimizer_init(&optimizer, &options.optimizer, network->param_count, &error) == 0) {
+        TrainConfig config = {
+            .epochs = options.epochs,
+            .batch_size = options.batch_size,
+            .seed = options.seed,
+            .log_path = options.log_path,
+            .show_progress = isatty(STDERR_FILENO),
+        };
+        status = train_run(network, &optimizer, &data, &config, stdout, &error);
+        optimizer_free(&optimizer);
+    }
+
+    network_free(network);
+    data_split_free(&data);
+    if (status == TRAIN_DIVERGED) {
+        fprintf(stderr, "svhn-train: %s\n", error.message);
+        return EXIT_DIVERGED;
+    }
+    if (status != 0) {
+        fprintf(stderr, "svhn-train: %s\n", error.message);
+        return EXIT_RUNTIME_ERROR;
+    }
+    return 0;
+}

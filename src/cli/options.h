@@ -1,0 +1,47 @@
+#ifndef SVHN_CLI_OPTIONS_H
+#define SVHN_CLI_OPTIONS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "svhn/dataset.h"
+#include "svhn/error.h"
+#include "svhn/models.h"
+#include "svhn/optimizer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Everything svhn-train takes from its command line.
+typedef struct {
+    ModelKind model;
+    DatasetKind dataset;
+    const char *data_dir;
+    OptimizerConfig optimizer;
+    int epochs;
+    int batch_size;
+    int threads;         // 0 means every core available to the process
+    uint64_t seed;
+    int train_limit;     // 0 means no limit
+    int test_limit;
+    const char *log_path;
+} TrainOptions;
+
+typedef enum {
+    OPTIONS_OK,
+    OPTIONS_HELP,     // --help was given; the help text is printed
+    OPTIONS_INVALID,  // the error holds a one-line message
+} OptionsStatus;
+
+// Parses argv into options, starting from the defaults (LNet, Adam, lr 1e-3,
+// batch 250, 10 epochs, seed 1). Prints the help text to `help_stream` for
+// --help. Resets getopt, so it may be called more than once.
+OptionsStatus train_options_parse(TrainOptions *options, int argc, char **argv,
+                                  FILE *help_stream, Error *error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,73 @@
+#include <stdlib.h>
+
+#include "svhn/loss.h"
+#include "svhn/trainer.h"
+
+void normalization_from_dataset(Normalization *normalization, const Dataset *train)
+{
+    dataset_channel_stats(train, normalization->mean, normalization->std);
+
+    // A constant channel would divide by zero; leave it unscaled instead.
+    for (int c = 0; c < train->shape.channels; c++) {
+        if (!(normalization->std[c] > 1e-6f)) {
+            normalization->std[c] = 1.0f;
+        }
+    }
+}
+
+int batch_buffers_init(BatchBuffers *buffers, int capacity, Shape shape,
+                       int classes, Error *error)
+{
+    *buffers = (BatchBuffers){.capacity = capacity};
+    buffers->images = malloc((size_t)capacity * shape_size(shape) * sizeof(float));
+    buffers->labels = malloc((size_t)capacity);
+    buffers->probs = malloc((size_t)capacity * classes * sizeof(float));
+    buffers->dlogits = malloc((size_t)capacity * classes * sizeof(float));
+    buffers->indices = malloc((size_t)capacity * sizeof(int));
+
+    if (buffers->images == NULL || buffers->labels == NULL || buffers->probs == NULL ||
+        buffers->dlogits == NULL || buffers->indices == NULL) {
+        batch_buffers_free(buffers);
+        error_set(error, "out of memory for batch buffers of %d examples", capacity);
+        return -1;
+    }
+    return 0;
+}
+
+void batch_buffers_free(BatchBuffers *buffers)
+{
+    free(buffers->images);
+    free(buffers->labels);
+    free(buffers->probs);
+    free(buffers->dlogits);
+    free(buffers->indices);
+    *buffers = (BatchBuffers){0};
+}
+
+void evaluate(Network *network, const Dataset *data,
+              const Normalization *normalization, BatchBuffers *buffers,
+              double *loss, double *accuracy)
+{
+    const int classes = network_output_shape(network).channels;
+    const int capacity = buffers->capacity;
+    double loss_sum = 0.0;
+    long correct = 0;
+
+    for (int start = 0; start < data->count; start += capacity) {
+        int batch = data->count - start < capacity ? data->count - start : capacity;
+        for (int b = 0; b < batch; b++) {
+            buffers->indices[b] = start + b;
+        }
+
+        dataset_gather_batch(buffers->images, buffers->labels, data, buffers->indices,
+                             batch, normalization->mean, normalization->std);
+        const float *logits = network_forward(network, buffers->images, batch);
+        float batch_loss = softmax_cross_entropy_forward(buffers->probs, logits,
+                                                         buffers->labels, batch, classes);
+        loss_sum += (double)batch_loss * batch;
+        correct += count_correct(logits, buffers->labels, batch, classes);
+    }
+
+    *loss = data->count > 0 ? loss_sum / data->count : 0.0;
+    *accuracy = data->count > 0 ? (double)correct / data->count : 0.0;
+}
