@@ -31,30 +31,48 @@ static Layer *before_relu(Layer *layer)
     return layer;
 }
 
-static void build_mlp(LayerList *list, int classes)
+// Linear(in, out_features) followed by a ReLU, or alone when relu is 0.
+static void append_linear(LayerList *list, int out_features, int relu, Backend backend)
 {
-    append(list, flatten_create(list->shape));
-    append(list, before_relu(linear_create(list->shape, 1024)));
-    append(list, relu_create(list->shape));
-    append(list, linear_create(list->shape, classes));
+    (void)backend;
+    if (relu) {
+        append(list, before_relu(linear_create(list->shape, out_features)));
+        append(list, relu_create(list->shape));
+    } else {
+        append(list, linear_create(list->shape, out_features));
+    }
 }
 
-static void build_lnet(LayerList *list, int classes)
+// The convolutional part of LNet: Conv(c,6,5x5,pad 2) -> MaxPool 2 -> ReLU ->
+// Conv(6,16,3x3,pad 1) -> MaxPool 2 -> ReLU.
+static void append_lnet_features(LayerList *list, Backend backend)
 {
+    (void)backend;
     append(list, before_relu(conv2d_create(list->shape, 6, 5, 1, 2)));
     append(list, maxpool2d_create(list->shape, 2, 2));
     append(list, relu_create(list->shape));
     append(list, before_relu(conv2d_create(list->shape, 16, 3, 1, 1)));
     append(list, maxpool2d_create(list->shape, 2, 2));
     append(list, relu_create(list->shape));
+}
+
+static void build_mlp(LayerList *list, int classes, Backend backend)
+{
     append(list, flatten_create(list->shape));
-    append(list, before_relu(linear_create(list->shape, 256)));
-    append(list, relu_create(list->shape));
-    append(list, linear_create(list->shape, classes));
+    append_linear(list, 1024, 1, backend);
+    append_linear(list, classes, 0, backend);
+}
+
+static void build_lnet(LayerList *list, int classes, Backend backend)
+{
+    append_lnet_features(list, backend);
+    append(list, flatten_create(list->shape));
+    append_linear(list, 256, 1, backend);
+    append_linear(list, classes, 0, backend);
 }
 
 Network *model_create(ModelKind kind, Shape input_shape, int classes,
-                      int max_batch, Error *error)
+                      int max_batch, Backend backend, Error *error)
 {
     LayerList list = {.layers = calloc(MAX_MODEL_LAYERS, sizeof(Layer *)),
                       .shape = input_shape};
@@ -64,9 +82,9 @@ Network *model_create(ModelKind kind, Shape input_shape, int classes,
     }
 
     if (kind == MODEL_MLP) {
-        build_mlp(&list, classes);
+        build_mlp(&list, classes, backend);
     } else {
-        build_lnet(&list, classes);
+        build_lnet(&list, classes, backend);
     }
     return network_create(list.layers, list.count, input_shape, max_batch, error);
 }
@@ -74,4 +92,9 @@ Network *model_create(ModelKind kind, Shape input_shape, int classes,
 const char *model_kind_name(ModelKind kind)
 {
     return kind == MODEL_MLP ? "mlp" : "lnet";
+}
+
+const char *backend_name(Backend backend)
+{
+    return backend == BACKEND_REFERENCE ? "ref" : "fast";
 }

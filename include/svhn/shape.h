@@ -21,6 +21,14 @@ static inline size_t shape_size(Shape shape)
     return (size_t)shape.channels * shape.height * shape.width;
 }
 
+// Returns whether every dimension is positive. Layer constructors check this
+// before shape_size, which multiplies in size_t, so a negative dimension
+// gives a huge or (for two of them) a positive size instead of 0.
+static inline int shape_is_valid(Shape shape)
+{
+    return shape.channels > 0 && shape.height > 0 && shape.width > 0;
+}
+
 #ifdef __cplusplus
 }
 #endif

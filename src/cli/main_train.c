@@ -24,8 +24,8 @@ static void print_setup(const TrainOptions *options, const DataSplit *data,
     printf("data: %s from %s: %d train, %d test, %dx%dx%d\n",
            dataset_kind_name(data->kind), options->data_dir, data->train.count,
            data->test.count, s.channels, s.height, s.width);
-    printf("model: %s  optimizer: %s lr %g", model_kind_name(options->model),
-           optimizer_kind_name(o->kind), o->learning_rate);
+    printf("model: %s  backend: %s  optimizer: %s lr %g", model_kind_name(options->model),
+           backend_name(options->backend), optimizer_kind_name(o->kind), o->learning_rate);
     if (o->kind == OPTIMIZER_SGD) {
         printf(" momentum %g", o->momentum);
     }
@@ -62,7 +62,7 @@ int main(int argc, char **argv)
     print_setup(&options, &data, threads);
 
     Network *network = model_create(options.model, data.train.shape, DATASET_CLASSES,
-                                    options.batch_size, &error);
+                                    options.batch_size, options.backend, &error);
     if (network == NULL) {
         fprintf(stderr, "svhn-train: cannot build the model: %s\n", error.message);
         data_split_free(&data);

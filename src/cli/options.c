@@ -21,6 +21,7 @@ static const char help_text[] =
     "\n"
     "Model and training:\n"
     "  --model NAME         lnet or mlp; default lnet\n"
+    "  --backend NAME       ref (plain C reference layers) or fast; default fast\n"
     "  --optimizer NAME     adam or sgd; default adam\n"
     "  --lr RATE            learning rate, in (0, 10]; default 0.001 (adam), 0.01 (sgd)\n"
     "  --momentum M         SGD momentum, in [0, 1); default 0.9\n"
@@ -39,6 +40,7 @@ static const char help_text[] =
 
 enum {
     OPT_MODEL = 1000,
+    OPT_BACKEND,
     OPT_DATASET,
     OPT_DATA,
     OPT_OPTIMIZER,
@@ -57,6 +59,7 @@ enum {
 
 static const struct option long_options[] = {
     {"model", required_argument, NULL, OPT_MODEL},
+    {"backend", required_argument, NULL, OPT_BACKEND},
     {"dataset", required_argument, NULL, OPT_DATASET},
     {"data", required_argument, NULL, OPT_DATA},
     {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
@@ -121,6 +124,7 @@ static void set_defaults(TrainOptions *options)
 {
     *options = (TrainOptions){
         .model = MODEL_LNET,
+        .backend = BACKEND_FAST,
         .dataset = DATASET_AUTO,
         .data_dir = "data/svhn",
         .optimizer = optimizer_default_config(OPTIMIZER_ADAM),
@@ -142,6 +146,16 @@ static int apply_option(TrainOptions *options, int option, const char *value,
             options->model = MODEL_LNET;
         } else {
             error_set(error, "invalid value '%s' for --model: expected lnet or mlp", value);
+            return -1;
+        }
+        return 0;
+    case OPT_BACKEND:
+        if (strcmp(value, "ref") == 0) {
+            options->backend = BACKEND_REFERENCE;
+        } else if (strcmp(value, "fast") == 0) {
+            options->backend = BACKEND_FAST;
+        } else {
+            error_set(error, "invalid value '%s' for --backend: expected ref or fast", value);
             return -1;
         }
         return 0;

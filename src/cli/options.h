@@ -16,6 +16,7 @@ extern "C" {
 // Everything svhn-train takes from its command line.
 typedef struct {
     ModelKind model;
+    Backend backend;
     DatasetKind dataset;
     const char *data_dir;
     OptimizerConfig optimizer;
