@@ -226,7 +226,7 @@ static const LayerOps conv2d_ops = {
 Layer *conv2d_create(Shape in_shape, int out_channels, int kernel_size,
                      int stride, int padding)
 {
-    if (shape_size(in_shape) == 0 || out_channels <= 0 || kernel_size <= 0 ||
+    if (!shape_is_valid(in_shape) || out_channels <= 0 || kernel_size <= 0 ||
         stride <= 0 || padding < 0) {
         return NULL;
     }

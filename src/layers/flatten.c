@@ -44,7 +44,7 @@ static const LayerOps flatten_ops = {
 
 Layer *flatten_create(Shape in_shape)
 {
-    if (shape_size(in_shape) == 0) {
+    if (!shape_is_valid(in_shape)) {
         return NULL;
     }
     Layer *layer = calloc(1, sizeof(*layer));

@@ -111,13 +111,13 @@ static const LayerOps linear_ops = {
 
 Layer *linear_create(Shape in_shape, int out_features)
 {
-    int in_features = (int)shape_size(in_shape);
-    if (in_features <= 0 || out_features <= 0) {
+    if (!shape_is_valid(in_shape) || out_features <= 0) {
         return NULL;
     }
     if (in_shape.height != 1 || in_shape.width != 1) {
         return NULL;  // a Flatten layer must come first
     }
+    int in_features = in_shape.channels;
 
     Linear *linear = calloc(1, sizeof(*linear));
     if (linear == NULL) {

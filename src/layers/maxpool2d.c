@@ -107,7 +107,7 @@ static const LayerOps maxpool2d_ops = {
 
 Layer *maxpool2d_create(Shape in_shape, int kernel_size, int stride)
 {
-    if (shape_size(in_shape) == 0 || kernel_size <= 0 || stride <= 0 ||
+    if (!shape_is_valid(in_shape) || kernel_size <= 0 || stride <= 0 ||
         in_shape.height < kernel_size || in_shape.width < kernel_size) {
         return NULL;
     }

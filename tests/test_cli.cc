@@ -1,0 +1,106 @@
+// Runs the svhn-train program as a user would and checks its output and exit
+// status.
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+struct ProgramRun {
+    int exit_status;
+    std::string output;  // stdout and stderr together
+};
+
+ProgramRun run_train(const std::string &arguments)
+{
+    std::string command = std::string(SVHN_TRAIN_PATH) + " " + arguments + " 2>&1";
+    FILE *pipe = popen(command.c_str(), "r");
+    ProgramRun run = {-1, ""};
+    if (pipe == nullptr) {
+        return run;
+    }
+    std::array<char, 4096> buffer;
+    size_t read;
+    while ((read = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+        run.output.append(buffer.data(), read);
+    }
+    int status = pclose(pipe);
+    run.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run;
+}
+
+bool contains(const std::string &text, const std::string &part)
+{
+    return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST(Cli, HelpListsOptionsAndExitsZero)
+{
+    ProgramRun run = run_train("--help");
+    EXPECT_EQ(run.exit_status, 0);
+    for (const char *option : {"--model", "--dataset", "--data", "--optimizer", "--lr",
+                               "--momentum", "--weight-decay", "--epochs", "--batch-size",
+                               "--threads", "--seed", "--train-limit", "--test-limit",
+                               "--log", "--backend"}) {
+        EXPECT_TRUE(contains(run.output, option)) << option << " missing from --help";
+    }
+}
+
+TEST(Cli, InvalidValueNamesOptionAndRange)
+{
+    ProgramRun run = run_train("--epochs 0");
+    EXPECT_EQ(run.exit_status, 2);
+    EXPECT_TRUE(contains(run.output, "--epochs")) << run.output;
+    EXPECT_TRUE(contains(run.output, "1..100000")) << run.output;
+}
+
+TEST(Cli, MissingDataFolderIsReported)
+{
+    ProgramRun run = run_train("--data /nonexistent/svhn-trainer-data --epochs 1");
+    EXPECT_EQ(run.exit_status, 1);
+    EXPECT_TRUE(contains(run.output, "/nonexistent/svhn-trainer-data")) << run.output;
+}
+
+// One epoch on the real SVHN sample: 40 train and 10 test images in the
+// official file layout.
+TEST(Cli, TrainsOnRealSvhnSample)
+{
+    const char *sample_dir = std::getenv("SVHN_SAMPLE_DIR");
+    if (sample_dir == nullptr) {
+        GTEST_SKIP() << "SVHN_SAMPLE_DIR is not set";
+    }
+    ProgramRun run = run_train(std::string("--data ") + sample_dir +
+                        " --epochs 2 --batch-size 16 --threads 1 --seed 5");
+
+    EXPECT_EQ(run.exit_status, 0) << run.output;
+    EXPECT_TRUE(contains(run.output, "data: svhn")) << run.output;
+    EXPECT_TRUE(contains(run.output, "40 train, 10 test, 3x32x32")) << run.output;
+    EXPECT_TRUE(contains(run.output, "seed 5")) << run.output;
+    EXPECT_TRUE(contains(run.output, "Conv2D 3->6 5x5 stride 1 pad 2")) << run.output;
+    EXPECT_TRUE(contains(run.output, "Linear 1024->256")) << run.output;
+    EXPECT_TRUE(contains(run.output, "epoch  2/2")) << run.output;
+    // In a pipe there is no progress line, so no carriage return.
+    EXPECT_FALSE(contains(run.output, "\r")) << run.output;
+}
+
+TEST(Cli, TrainLimitUsesFirstExamples)
+{
+    const char *fashion_dir = std::getenv("FASHION_MNIST_DIR");
+    if (fashion_dir == nullptr) {
+        GTEST_SKIP() << "FASHION_MNIST_DIR is not set";
+    }
+    ProgramRun run = run_train(std::string("--data ") + fashion_dir +
+                        " --model mlp --epochs 1 --train-limit 500 --test-limit 200");
+
+    EXPECT_EQ(run.exit_status, 0) << run.output;
+    EXPECT_TRUE(contains(run.output, "data: mnist")) << run.output;
+    EXPECT_TRUE(contains(run.output, "500 train, 200 test, 1x28x28")) << run.output;
+}
