@@ -15,7 +15,7 @@ static void free_layers(Layer **layers, int layer_count)
         return;
     }
     for (int i = 0; i < layer_count; i++) {
-        free(layers[i]);
+        layer_free(layers[i]);
     }
     free(layers);
 }

@@ -7,7 +7,6 @@
 
 #include "svhn/loss.h"
 #include "svhn/metrics_log.h"
-#include "svhn/rng.h"
 
 static double now_seconds(void)
 {
@@ -43,54 +42,93 @@ static void clear_progress(void)
 static void print_epoch(FILE *out, const EpochMetrics *m, int epochs)
 {
     fprintf(out, "epoch %2d/%d  train loss %.4f  train acc %6.2f%%  test loss %.4f  "
-            "test acc %6.2f%%  %8.0f ex/s  %6.1f s\n",
+            "test acc %6.2f%%  %8.0f ex/s  %6.1f s  data wait %.2f s  loader wait %.2f s\n",
             m->epoch, epochs, m->train_loss, 100.0 * m->train_accuracy,
-            m->test_loss, 100.0 * m->test_accuracy, m->examples_per_sec, m->seconds);
+            m->test_loss, 100.0 * m->test_accuracy, m->examples_per_sec, m->seconds,
+            m->data_wait_seconds, m->loader_wait_seconds);
     fflush(out);
 }
 
-// Trains one epoch over train->count examples in the order `order`.
-// Returns 0, or TRAIN_DIVERGED when the loss is not finite.
-static int train_epoch(Network *network, Optimizer *optimizer, const Dataset *train,
-                       const Normalization *normalization, BatchBuffers *buffers,
-                       const int *order, const TrainConfig *config, int epoch,
-                       EpochMetrics *metrics, Error *error)
+// What a run owns besides the network and the optimizer.
+typedef struct {
+    Loader *train_loader;
+    Loader *test_loader;       // NULL when the test set is empty
+    float *probs;              // (batch_size, classes), softmax output
+    float *dlogits;            // (batch_size, classes)
+    LoaderBatch *fixed_batch;  // compute-only runs: the batch every step trains on
+    long steps_done;           // training steps completed over all epochs
+} TrainState;
+
+// One optimizer step on `batch` examples. Returns the batch's mean loss.
+static float train_step(Network *network, Optimizer *optimizer, TrainState *state,
+                        const float *images, const uint8_t *labels, int batch,
+                        long *correct)
 {
     const int classes = network_output_shape(network).channels;
-    const int batch_size = config->batch_size;
-    const int steps = (train->count + batch_size - 1) / batch_size;
+    const float *logits = network_forward(network, images, batch);
+    float loss = softmax_cross_entropy_forward(state->probs, logits, labels, batch, classes);
+    if (!isfinite(loss)) {
+        return loss;
+    }
+    *correct += count_correct(logits, labels, batch, classes);
+
+    softmax_cross_entropy_backward(state->dlogits, state->probs, labels, batch, classes);
+    network_zero_grad(network);
+    network_backward(network, images, state->dlogits, batch);
+    optimizer_step(optimizer, network->params, network->grads);
+    return loss;
+}
+
+static void set_interrupted_message(Error *error, const TrainState *state, int epoch,
+                                    int step, int steps)
+{
+    error_set(error, "interrupted in epoch %d after step %d of %d (epochs completed: %d, "
+              "steps completed: %ld)", epoch, step, steps, epoch - 1, state->steps_done);
+}
+
+// Trains one epoch on the batches of the training loader's next pass.
+// Returns 0, TRAIN_DIVERGED when the loss is not finite, TRAIN_INTERRUPTED,
+// or -1 when the loader fails.
+static int train_epoch(Network *network, Optimizer *optimizer, const Dataset *train,
+                       TrainState *state, const TrainConfig *config, int epoch,
+                       EpochMetrics *metrics, Error *error)
+{
+    const int steps = loader_steps_per_pass(state->train_loader);
     double loss_sum = 0.0;
     long correct = 0;
     double started = now_seconds();
     double last_shown = 0.0;
 
     for (int step = 0; step < steps; step++) {
-        const int start = step * batch_size;
-        const int batch = train->count - start < batch_size ? train->count - start : batch_size;
+        if (config->interrupt_flag != NULL && *config->interrupt_flag) {
+            set_interrupted_message(error, state, epoch, step, steps);
+            return TRAIN_INTERRUPTED;
+        }
 
-        dataset_gather_batch(buffers->images, buffers->labels, train, order + start,
-                             batch, normalization->mean, normalization->std);
+        const int start = step * config->batch_size;
+        const int remaining = train->count - start;
+        LoaderBatch *batch = state->fixed_batch;
+        if (batch == NULL && loader_next(state->train_loader, &batch, error) != 0) {
+            return -1;
+        }
+        const int count = remaining < batch->count ? remaining : batch->count;
 
-        const float *logits = network_forward(network, buffers->images, batch);
-        float loss = softmax_cross_entropy_forward(buffers->probs, logits,
-                                                   buffers->labels, batch, classes);
+        float loss = train_step(network, optimizer, state, batch->images, batch->labels,
+                                count, &correct);
         if (!isfinite(loss)) {
             error_set(error, "training stopped: the loss became %s at epoch %d, step %d "
                       "of %d; try a lower --lr", isnan(loss) ? "NaN" : "infinite",
                       epoch, step + 1, steps);
             return TRAIN_DIVERGED;
         }
-        loss_sum += (double)loss * batch;
-        correct += count_correct(logits, buffers->labels, batch, classes);
-
-        softmax_cross_entropy_backward(buffers->dlogits, buffers->probs,
-                                       buffers->labels, batch, classes);
-        network_zero_grad(network);
-        network_backward(network, buffers->images, buffers->dlogits, batch);
-        optimizer_step(optimizer, network->params, network->grads);
+        loss_sum += (double)loss * count;
+        if (batch != state->fixed_batch) {
+            loader_release(state->train_loader, batch);
+        }
+        state->steps_done++;
 
         if (config->show_progress) {
-            show_progress(epoch, config->epochs, start + batch, train->count,
+            show_progress(epoch, config->epochs, start + count, train->count,
                           started, &last_shown);
         }
     }
@@ -102,66 +140,154 @@ static int train_epoch(Network *network, Optimizer *optimizer, const Dataset *tr
     return 0;
 }
 
+// Adds the waits of one phase to the epoch. The loader's counts are
+// restarted before the phase, so its idle time during the other phase is
+// left out.
+static void add_wait_times(EpochMetrics *metrics, Loader *loader)
+{
+    LoaderWaitTimes times;
+    loader_take_wait_times(loader, &times);
+    metrics->data_wait_seconds += times.consumer_seconds;
+    metrics->loader_wait_seconds += times.producer_seconds;
+}
+
+// Trains and evaluates one epoch and fills its metrics. Returns 0 or the
+// status of the step or evaluation that stopped it.
+static int run_epoch(Network *network, Optimizer *optimizer, const DataSplit *data,
+                     TrainState *state, const TrainConfig *config, int epoch,
+                     EpochMetrics *metrics, Error *error)
+{
+    LoaderWaitTimes ignored;
+    double epoch_started = now_seconds();
+    metrics->epoch = epoch;
+
+    loader_take_wait_times(state->train_loader, &ignored);
+    int status = train_epoch(network, optimizer, &data->train, state, config, epoch,
+                             metrics, error);
+    if (config->show_progress) {
+        clear_progress();
+    }
+    if (status != 0) {
+        return status;
+    }
+    add_wait_times(metrics, state->train_loader);
+
+    if (state->test_loader != NULL) {
+        loader_take_wait_times(state->test_loader, &ignored);
+        status = evaluate_from_loader(network, state->test_loader, state->probs,
+                                      config->interrupt_flag, &metrics->test_loss,
+                                      &metrics->test_accuracy, error);
+        if (status == TRAIN_INTERRUPTED) {
+            error_set(error, "interrupted while evaluating epoch %d, after its training "
+                      "(epochs completed: %d, steps completed: %ld)",
+                      epoch, epoch, state->steps_done);
+        }
+        if (status != 0) {
+            return status;
+        }
+        add_wait_times(metrics, state->test_loader);
+    }
+    metrics->seconds = now_seconds() - epoch_started;
+    return 0;
+}
+
+static void free_state(TrainState *state)
+{
+    loader_destroy(state->train_loader);
+    loader_destroy(state->test_loader);
+    free(state->probs);
+    free(state->dlogits);
+}
+
+// Creates the loaders and buffers of a run. Returns 0, or -1 with a message
+// and nothing left allocated.
+static int init_state(TrainState *state, const Network *network, const DataSplit *data,
+                      const TrainConfig *config, Error *error)
+{
+    const int classes = network_output_shape(network).channels;
+    Normalization normalization;
+    normalization_from_dataset(&normalization, &data->train);
+
+    *state = (TrainState){0};
+    state->probs = malloc((size_t)config->batch_size * classes * sizeof(float));
+    state->dlogits = malloc((size_t)config->batch_size * classes * sizeof(float));
+    if (state->probs == NULL || state->dlogits == NULL) {
+        error_set(error, "out of memory for batch buffers of %d examples", config->batch_size);
+        free_state(state);
+        return -1;
+    }
+
+    // The shuffle has its own generator, so the order of examples does not
+    // depend on how many random numbers initialisation used.
+    LoaderConfig loader_config = {
+        .dataset = &data->train,
+        .mean = normalization.mean,
+        .std = normalization.std,
+        .batch_size = config->batch_size,
+        .passes = config->epochs,
+        .depth = config->prefetch_depth,
+        .shuffle = 1,
+        .shuffle_seed = config->seed ^ 0x5368756666ull,
+    };
+    state->train_loader = loader_create(&loader_config, error);
+    if (state->train_loader == NULL) {
+        free_state(state);
+        return -1;
+    }
+
+    if (data->test.count > 0) {
+        loader_config.dataset = &data->test;
+        loader_config.shuffle = 0;
+        state->test_loader = loader_create(&loader_config, error);
+        if (state->test_loader == NULL) {
+            free_state(state);
+            return -1;
+        }
+    }
+
+    if (config->compute_only &&
+        loader_next(state->train_loader, &state->fixed_batch, error) != 0) {
+        free_state(state);
+        return -1;
+    }
+    return 0;
+}
+
 int train_run(Network *network, Optimizer *optimizer, const DataSplit *data,
               const TrainConfig *config, FILE *out, Error *error)
 {
-    const Dataset *train = &data->train;
-    const int classes = network_output_shape(network).channels;
-
     if (config->batch_size <= 0 || config->batch_size > network->max_batch) {
         error_set(error, "batch size %d is outside 1..%d, the network's maximum",
                   config->batch_size, network->max_batch);
         return -1;
     }
-    if (train->count <= 0) {
+    if (data->train.count <= 0) {
         error_set(error, "the training set is empty");
         return -1;
     }
-
-    Normalization normalization;
-    normalization_from_dataset(&normalization, train);
-
-    BatchBuffers buffers;
-    if (batch_buffers_init(&buffers, config->batch_size, train->shape, classes, error) != 0) {
+    if (config->prefetch_depth < 0) {
+        error_set(error, "prefetch depth %d is negative", config->prefetch_depth);
         return -1;
     }
-    int *order = malloc((size_t)train->count * sizeof(int));
+
     EpochMetrics *history = calloc((size_t)config->epochs, sizeof(EpochMetrics));
-    if (order == NULL || history == NULL) {
-        error_set(error, "out of memory for the shuffle order of %d examples", train->count);
-        free(order);
-        free(history);
-        batch_buffers_free(&buffers);
+    if (history == NULL) {
+        error_set(error, "out of memory for the metrics of %d epochs", config->epochs);
         return -1;
     }
-    for (int i = 0; i < train->count; i++) {
-        order[i] = i;
+    TrainState state;
+    if (init_state(&state, network, data, config, error) != 0) {
+        free(history);
+        return -1;
     }
-
-    // The shuffle has its own generator, so the order of examples does not
-    // depend on how many random numbers initialisation used.
-    Rng shuffle_rng;
-    rng_seed(&shuffle_rng, config->seed ^ 0x5368756666ull);
 
     int status = 0;
     for (int epoch = 1; epoch <= config->epochs && status == 0; epoch++) {
         EpochMetrics *metrics = &history[epoch - 1];
-        double epoch_started = now_seconds();
-        metrics->epoch = epoch;
-
-        rng_shuffle(&shuffle_rng, order, train->count);
-        status = train_epoch(network, optimizer, train, &normalization, &buffers,
-                             order, config, epoch, metrics, error);
-        if (config->show_progress) {
-            clear_progress();
-        }
+        status = run_epoch(network, optimizer, data, &state, config, epoch, metrics, error);
         if (status != 0) {
             break;
         }
-
-        evaluate(network, &data->test, &normalization, &buffers,
-                 &metrics->test_loss, &metrics->test_accuracy);
-        metrics->seconds = now_seconds() - epoch_started;
         print_epoch(out, metrics, config->epochs);
 
         if (config->log_path != NULL &&
@@ -171,8 +297,7 @@ int train_run(Network *network, Optimizer *optimizer, const DataSplit *data,
         }
     }
 
-    free(order);
+    free_state(&state);
     free(history);
-    batch_buffers_free(&buffers);
     return status;
 }

@@ -78,7 +78,7 @@ TEST(Cli, TrainsOnRealSvhnSample)
         GTEST_SKIP() << "SVHN_SAMPLE_DIR is not set";
     }
     ProgramRun run = run_train(std::string("--data ") + sample_dir +
-                        " --epochs 2 --batch-size 16 --threads 1 --seed 5");
+                        " --backend ref --epochs 2 --batch-size 16 --threads 1 --seed 5");
 
     EXPECT_EQ(run.exit_status, 0) << run.output;
     EXPECT_TRUE(contains(run.output, "data: svhn")) << run.output;

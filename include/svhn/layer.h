@@ -19,7 +19,8 @@ typedef struct {
     int fan_in;          // inputs feeding one output, for initialisation; 0 for biases
 } Param;
 
-#define LAYER_MAX_PARAMS 2
+// Four, so a composite layer can hold two convolutions (weight and bias each).
+#define LAYER_MAX_PARAMS 4
 
 typedef struct Layer Layer;
 
@@ -41,6 +42,10 @@ typedef struct {
 
     // Writes a short description such as "Conv2D 3->6 5x5 stride 1 pad 2".
     void (*describe)(const Layer *layer, char *text, size_t text_size);
+
+    // Releases what the layer owns besides its own allocation. NULL when
+    // free(layer) is enough.
+    void (*destroy)(Layer *layer);
 } LayerOps;
 
 struct Layer {
@@ -54,9 +59,13 @@ struct Layer {
     float init_gain;
 };
 
+// Frees a layer and what it owns (calls ops->destroy first when set).
+// Accepts NULL.
+void layer_free(Layer *layer);
+
 // Layer constructors. Each returns NULL when the input shape does not fit
 // the layer (for example a kernel larger than the padded image), and the
-// caller frees the layer with free().
+// caller frees the layer with layer_free().
 Layer *linear_create(Shape in_shape, int out_features);
 Layer *conv2d_create(Shape in_shape, int out_channels, int kernel_size,
                      int stride, int padding);

@@ -30,7 +30,7 @@ typedef struct {
     float **doutputs;   // doutputs[i]: gradient of the loss for outputs[i]
 } Network;
 
-// Takes ownership of layers[0..layer_count) (each freed with free()) and of
+// Takes ownership of layers[0..layer_count) (each freed with layer_free()) and of
 // the array itself. Checks that each layer's input shape is the previous
 // output shape. Returns NULL with a message on a mismatch or when out of
 // memory; the layers are freed in that case too.

@@ -1,11 +1,13 @@
 #ifndef SVHN_TRAINER_H
 #define SVHN_TRAINER_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "svhn/dataset.h"
 #include "svhn/error.h"
+#include "svhn/loader.h"
 #include "svhn/network.h"
 #include "svhn/optimizer.h"
 
@@ -19,6 +21,14 @@ typedef struct {
     uint64_t seed;        // shuffling order; the caller seeds initialisation
     const char *log_path; // CSV file with one row per epoch, or NULL
     int show_progress;    // live progress line on stderr (only for a terminal)
+    int prefetch_depth;   // batches prepared ahead on a loader thread; 0 prepares
+                          // each batch on the training thread
+    // Checked between steps when not NULL: a non-zero value stops the run with
+    // TRAIN_INTERRUPTED. A signal handler may set it.
+    const volatile sig_atomic_t *interrupt_flag;
+    // Trains every step on the first batch, prepared once, to measure compute
+    // throughput without data loading. Losses and accuracies are meaningless.
+    int compute_only;
 } TrainConfig;
 
 typedef struct {
@@ -29,10 +39,13 @@ typedef struct {
     double test_accuracy;   // fraction 0..1
     double examples_per_sec;  // training examples over training time
     double seconds;           // whole epoch, evaluation included
+    double data_wait_seconds;    // training thread blocked on the loaders for a batch
+    double loader_wait_seconds;  // loader threads blocked on a full ring
 } EpochMetrics;
 
 // Status codes of train_run besides 0 (success) and -1 (error).
-#define TRAIN_DIVERGED 2  // the loss became NaN or infinite
+#define TRAIN_DIVERGED 2     // the loss became NaN or infinite
+#define TRAIN_INTERRUPTED 3  // the interrupt flag was set
 
 // Per-channel normalisation shared by training and evaluation.
 typedef struct {
@@ -64,10 +77,21 @@ void evaluate(Network *network, const Dataset *data,
               const Normalization *normalization, BatchBuffers *buffers,
               double *loss, double *accuracy);
 
+// Evaluates the network on one pass of `loader`, which must give the
+// examples in order. probs is (loader batch size, classes). Checks
+// interrupt_flag (may be NULL) between batches. Writes the mean loss and the
+// accuracy (0..1). Returns 0, TRAIN_INTERRUPTED, or -1 with the loader's
+// message.
+int evaluate_from_loader(Network *network, Loader *loader, float *probs,
+                         const volatile sig_atomic_t *interrupt_flag, double *loss,
+                         double *accuracy, Error *error);
+
 // Runs config->epochs epochs: shuffle, train, evaluate on the test set, print
 // one line per epoch to `out`, and append to the CSV log if one is set.
-// Returns 0, TRAIN_DIVERGED with a message naming the epoch and step, or -1
-// with a message on any other error.
+// Returns 0, TRAIN_DIVERGED with a message naming the epoch and step,
+// TRAIN_INTERRUPTED with a message giving the epochs and steps completed, or
+// -1 with a message on any other error. Every loader thread is joined and
+// every buffer freed before it returns.
 int train_run(Network *network, Optimizer *optimizer, const DataSplit *data,
               const TrainConfig *config, FILE *out, Error *error);
 

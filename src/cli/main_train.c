@@ -1,6 +1,7 @@
 // svhn-train: trains an MLP or LNet and prints one line per epoch.
 
 #include <omp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,7 +14,30 @@ enum {
     EXIT_RUNTIME_ERROR = 1,
     EXIT_INVALID_OPTION = 2,
     EXIT_DIVERGED = 3,
+    EXIT_INTERRUPTED = 130,  // 128 + SIGINT, as shells report a process ended by Ctrl-C
 };
+
+// Set by the SIGINT handler and read by the trainer between steps.
+static volatile sig_atomic_t interrupt_requested = 0;
+
+static void request_interrupt(int signal_number)
+{
+    (void)signal_number;
+    interrupt_requested = 1;
+}
+
+// Installs the SIGINT handler for the training run. SA_RESTART keeps writes
+// to the output from failing with EINTR. SA_RESETHAND restores the default
+// action after the first signal, so a second Ctrl-C ends the program even if
+// a step never finishes. Returns 0 or -1.
+static int install_interrupt_handler(void)
+{
+    struct sigaction action = {0};
+    action.sa_handler = request_interrupt;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESETHAND | SA_RESTART;
+    return sigaction(SIGINT, &action, NULL);
+}
 
 static void print_setup(const TrainOptions *options, const DataSplit *data,
                         int threads)
@@ -29,9 +53,10 @@ static void print_setup(const TrainOptions *options, const DataSplit *data,
     if (o->kind == OPTIMIZER_SGD) {
         printf(" momentum %g", o->momentum);
     }
-    printf(" weight decay %g  batch %d  epochs %d  seed %llu  threads %d\n",
+    printf(" weight decay %g  batch %d  epochs %d  seed %llu  threads %d  prefetch %d%s\n",
            o->weight_decay, options->batch_size, options->epochs,
-           (unsigned long long)options->seed, threads);
+           (unsigned long long)options->seed, threads, options->prefetch,
+           options->compute_only ? "  compute only" : "");
 }
 
 int main(int argc, char **argv)
@@ -83,13 +108,24 @@ int main(int argc, char **argv)
             .seed = options.seed,
             .log_path = options.log_path,
             .show_progress = isatty(STDERR_FILENO),
+            .prefetch_depth = options.prefetch,
+            .interrupt_flag = &interrupt_requested,
+            .compute_only = options.compute_only,
         };
+        if (install_interrupt_handler() != 0) {
+            perror("svhn-train: warning: cannot install the SIGINT handler, so Ctrl-C "
+                   "ends the program without a summary");
+        }
         status = train_run(network, &optimizer, &data, &config, stdout, &error);
         optimizer_free(&optimizer);
     }
 
     network_free(network);
     data_split_free(&data);
+    if (status == TRAIN_INTERRUPTED) {
+        fprintf(stderr, "svhn-train: %s\n", error.message);
+        return EXIT_INTERRUPTED;
+    }
     if (status == TRAIN_DIVERGED) {
         fprintf(stderr, "svhn-train: %s\n", error.message);
         return EXIT_DIVERGED;

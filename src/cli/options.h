@@ -27,6 +27,8 @@ typedef struct {
     int train_limit;     // 0 means no limit
     int test_limit;
     const char *log_path;
+    int prefetch;        // ring depth of the loader thread; 0 means no loader thread
+    int compute_only;    // train every step on one prepared batch
 } TrainOptions;
 
 typedef enum {
@@ -36,7 +38,7 @@ typedef enum {
 } OptionsStatus;
 
 // Parses argv into options, starting from the defaults (LNet, Adam, lr 1e-3,
-// batch 250, 10 epochs, seed 1). Prints the help text to `help_stream` for
+// batch 250, 10 epochs, seed 1, prefetch 3). Prints the help text to `help_stream` for
 // --help. Resets getopt, so it may be called more than once.
 OptionsStatus train_options_parse(TrainOptions *options, int argc, char **argv,
                                   FILE *help_stream, Error *error);

@@ -1,0 +1,307 @@
+// train_bench: training and inference throughput (examples per second) of
+// the models on random data held in memory, so no data loading or
+// normalisation is timed. A training step is forward, softmax cross-entropy,
+// backward and one Adam update, as in the trainer. Each configuration runs
+// `runs` timed runs of `steps` steps after a warm-up and reports the median.
+//
+// Output: one line per configuration, for example
+//   model lnet input 3x32x32 batch 250 backend fast threads 2
+//   train 30000 ex/s infer 90000 ex/s
+
+#include <getopt.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "svhn/loss.h"
+#include "svhn/models.h"
+#include "svhn/optimizer.h"
+#include "svhn/rng.h"
+
+#define MAX_THREAD_SETTINGS 8
+#define DATA_BATCHES 4  // distinct random batches, cycled through
+#define CLASSES 10
+
+typedef struct {
+    const char *models;       // "lnet", "mlp" or "all"
+    Shape shape;
+    int batch;
+    Backend backend;
+    int threads[MAX_THREAD_SETTINGS];
+    int thread_settings;
+    int runs;
+    int steps;
+    int warmup_steps;
+} BenchOptions;
+
+typedef struct {
+    float *images;    // (DATA_BATCHES * batch, shape)
+    uint8_t *labels;  // (DATA_BATCHES * batch)
+    float *probs;     // (batch, CLASSES)
+    float *dlogits;   // (batch, CLASSES)
+} BenchData;
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a;
+    double y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *values, int count)
+{
+    qsort(values, (size_t)count, sizeof(double), compare_doubles);
+    return count % 2 == 1 ? values[count / 2]
+                          : 0.5 * (values[count / 2 - 1] + values[count / 2]);
+}
+
+static void train_step(Network *network, Optimizer *optimizer, BenchData *data,
+                       int step, int batch)
+{
+    const size_t example_size = shape_size(network->input_shape);
+    const int slot = step % DATA_BATCHES;
+    const float *images = data->images + (size_t)slot * batch * example_size;
+    const uint8_t *labels = data->labels + (size_t)slot * batch;
+
+    const float *logits = network_forward(network, images, batch);
+    softmax_cross_entropy_forward(data->probs, logits, labels, batch, CLASSES);
+    softmax_cross_entropy_backward(data->dlogits, data->probs, labels, batch, CLASSES);
+    network_zero_grad(network);
+    network_backward(network, images, data->dlogits, batch);
+    optimizer_step(optimizer, network->params, network->grads);
+}
+
+static void infer_step(Network *network, BenchData *data, int step, int batch)
+{
+    const size_t example_size = shape_size(network->input_shape);
+    const int slot = step % DATA_BATCHES;
+    network_forward(network, data->images + (size_t)slot * batch * example_size, batch);
+}
+
+// Returns the median examples per second over the timed runs.
+static double measure(Network *network, Optimizer *optimizer, BenchData *data,
+                      const BenchOptions *options)
+{
+    double rates[64];
+    int runs = options->runs < 64 ? options->runs : 64;
+
+    for (int step = 0; step < options->warmup_steps; step++) {
+        if (optimizer != NULL) {
+            train_step(network, optimizer, data, step, options->batch);
+        } else {
+            infer_step(network, data, step, options->batch);
+        }
+    }
+    for (int run = 0; run < runs; run++) {
+        double start = now_seconds();
+        for (int step = 0; step < options->steps; step++) {
+            if (optimizer != NULL) {
+                train_step(network, optimizer, data, step, options->batch);
+            } else {
+                infer_step(network, data, step, options->batch);
+            }
+        }
+        double seconds = now_seconds() - start;
+        rates[run] = (double)options->steps * options->batch / seconds;
+    }
+    return median(rates, runs);
+}
+
+static int bench_model(ModelKind kind, int threads, BenchData *data,
+                       const BenchOptions *options)
+{
+    Error error = {{0}};
+
+    // Before model_create, because oneDNN sizes its work split for the
+    // thread count at primitive creation.
+    omp_set_num_threads(threads);
+    Network *network = model_create(kind, options->shape, CLASSES, options->batch,
+                                    options->backend, &error);
+    if (network == NULL) {
+        fprintf(stderr, "train_bench: cannot create %s: %s\n", model_kind_name(kind),
+                error.message);
+        return -1;
+    }
+    Rng rng;
+    rng_seed(&rng, 1);
+    network_init_params(network, &rng);
+
+    OptimizerConfig config = optimizer_default_config(OPTIMIZER_ADAM);
+    Optimizer optimizer;
+    if (optimizer_init(&optimizer, &config, network->param_count, &error) != 0) {
+        fprintf(stderr, "train_bench: %s\n", error.message);
+        network_free(network);
+        return -1;
+    }
+
+    double train_rate = measure(network, &optimizer, data, options);
+    double infer_rate = measure(network, NULL, data, options);
+    printf("model %s input %dx%dx%d batch %d backend %s threads %d train %.0f ex/s "
+           "infer %.0f ex/s\n", model_kind_name(kind), options->shape.channels,
+           options->shape.height, options->shape.width, options->batch,
+           backend_name(options->backend), threads, train_rate, infer_rate);
+    fflush(stdout);
+
+    optimizer_free(&optimizer);
+    network_free(network);
+    return 0;
+}
+
+static int make_data(BenchData *data, const BenchOptions *options)
+{
+    const size_t examples = (size_t)DATA_BATCHES * options->batch;
+    data->images = malloc(examples * shape_size(options->shape) * sizeof(float));
+    data->labels = malloc(examples);
+    data->probs = malloc((size_t)options->batch * CLASSES * sizeof(float));
+    data->dlogits = malloc((size_t)options->batch * CLASSES * sizeof(float));
+    if (data->images == NULL || data->labels == NULL || data->probs == NULL ||
+        data->dlogits == NULL) {
+        return -1;
+    }
+
+    // Standard normal pixels, as after per-channel normalisation.
+    Rng rng;
+    rng_seed(&rng, 7);
+    for (size_t i = 0; i < examples * shape_size(options->shape); i++) {
+        data->images[i] = rng_normal(&rng);
+    }
+    for (size_t i = 0; i < examples; i++) {
+        data->labels[i] = (uint8_t)rng_below(&rng, CLASSES);
+    }
+    return 0;
+}
+
+static void free_data(BenchData *data)
+{
+    free(data->images);
+    free(data->labels);
+    free(data->probs);
+    free(data->dlogits);
+}
+
+static void print_usage(FILE *stream)
+{
+    fprintf(stream,
+            "usage: train_bench [options]\n"
+            "  --model lnet|mlp|all   models to measure (default all)\n"
+            "  --input CxHxW          example shape (default 3x32x32)\n"
+            "  --batch N              examples per step (default 250)\n"
+            "  --backend fast|ref     layer implementation (default fast)\n"
+            "  --threads LIST         comma-separated OpenMP thread counts (default 1,2)\n"
+            "  --runs N               timed runs; the median is reported (default 7)\n"
+            "  --steps N              steps per timed run (default 20)\n");
+}
+
+static int parse_threads(BenchOptions *options, const char *text)
+{
+    options->thread_settings = 0;
+    char *end = NULL;
+    while (*text != '\0' && options->thread_settings < MAX_THREAD_SETTINGS) {
+        long value = strtol(text, &end, 10);
+        if (end == text || value <= 0 || (*end != ',' && *end != '\0')) {
+            return -1;
+        }
+        options->threads[options->thread_settings++] = (int)value;
+        text = *end == ',' ? end + 1 : end;
+    }
+    return options->thread_settings > 0 ? 0 : -1;
+}
+
+static int parse_options(BenchOptions *options, int argc, char **argv)
+{
+    static const struct option long_options[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"input", required_argument, NULL, 'i'},
+        {"batch", required_argument, NULL, 'b'},
+        {"backend", required_argument, NULL, 'k'},
+        {"threads", required_argument, NULL, 't'},
+        {"runs", required_argument, NULL, 'r'},
+        {"steps", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *options = (BenchOptions){.models = "all", .shape = {3, 32, 32}, .batch = 250,
+                              .backend = BACKEND_FAST, .threads = {1, 2},
+                              .thread_settings = 2, .runs = 7, .steps = 20,
+                              .warmup_steps = 5};
+    int option;
+    while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        switch (option) {
+        case 'm':
+            options->models = optarg;
+            break;
+        case 'i':
+            if (sscanf(optarg, "%dx%dx%d", &options->shape.channels, &options->shape.height,
+                       &options->shape.width) != 3 || !shape_is_valid(options->shape)) {
+                fprintf(stderr, "train_bench: invalid --input %s, expected CxHxW\n", optarg);
+                return -1;
+            }
+            break;
+        case 'b':
+            options->batch = atoi(optarg);
+            break;
+        case 'k':
+            options->backend = strcmp(optarg, "ref") == 0 ? BACKEND_REFERENCE : BACKEND_FAST;
+            break;
+        case 't':
+            if (parse_threads(options, optarg) != 0) {
+                fprintf(stderr, "train_bench: invalid --threads %s, expected for example 1,2\n",
+                        optarg);
+                return -1;
+            }
+            break;
+        case 'r':
+            options->runs = atoi(optarg);
+            break;
+        case 's':
+            options->steps = atoi(optarg);
+            break;
+        case 'h':
+            print_usage(stdout);
+            exit(0);
+        default:
+            print_usage(stderr);
+            return -1;
+        }
+    }
+    if (options->batch <= 0 || options->runs <= 0 || options->steps <= 0) {
+        fprintf(stderr, "train_bench: --batch, --runs and --steps must be positive\n");
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    BenchOptions options;
+    if (parse_options(&options, argc, argv) != 0) {
+        return 2;
+    }
+    BenchData data = {0};
+    if (make_data(&data, &options) != 0) {
+        fprintf(stderr, "train_bench: out of memory for %d random batches\n", DATA_BATCHES);
+        free_data(&data);
+        return 1;
+    }
+
+    int status = 0;
+    for (int t = 0; t < options.thread_settings && status == 0; t++) {
+        if (strcmp(options.models, "mlp") != 0) {
+            status = bench_model(MODEL_LNET, options.threads[t], &data, &options);
+        }
+        if (status == 0 && strcmp(options.models, "lnet") != 0) {
+            status = bench_model(MODEL_MLP, options.threads[t], &data, &options);
+        }
+    }
+    free_data(&data);
+    return status == 0 ? 0 : 1;
+}

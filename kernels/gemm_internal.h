@@ -1,0 +1,50 @@
+// Micro-kernels and block sizes of each SIMD level, shared by the GEMM
+// driver and the per-level kernel files.
+
+#ifndef SVHN_GEMM_INTERNAL_H
+#define SVHN_GEMM_INTERNAL_H
+
+#include <stddef.h>
+
+#include "svhn/simd.h"
+
+// Computes one (mr, nr) tile of C from packed panels over kc steps:
+//   tile = (accumulate ? c : 0) + a_packed · b_packed, then + bias, then ReLU.
+// a_packed: kc groups of mr floats (one column of A's rows per step);
+// b_packed: kc groups of nr floats (one row of B's columns per step);
+// c: (mr, nr) with row stride ldc; bias: (nr) or NULL.
+typedef void (*GemmTileKernel)(int kc, const float *a_packed, const float *b_packed,
+                               float *c, ptrdiff_t ldc, const float *bias,
+                               int accumulate, int relu);
+
+// Packs `count` (at most width) source vectors that are contiguous along k
+// (element (v, p) at src[v * vector_stride + p]) as depth groups of width
+// floats, zero past count: the transposing case of packing.
+typedef void (*GemmPackTransposed)(float *dst, const float *src, ptrdiff_t vector_stride,
+                                   int count, int depth, int width);
+
+// Register tile (mr, nr) and cache blocks: an (mc, kc) panel of A is packed
+// to stay in L2, a (kc, nc) panel of B is packed once per kc step, and one
+// (kc, nr) sliver of it is reused from L1 across the mc rows.
+typedef struct {
+    GemmTileKernel tile;
+    GemmPackTransposed pack_transposed;  // NULL: the portable one
+    int mr;
+    int nr;
+    int mc;
+    int kc;
+    int nc;
+} GemmKernelInfo;
+
+// Upper bounds over all levels, for the packing buffers and tile scratch.
+#define GEMM_MAX_MR 16
+#define GEMM_MAX_NR 64
+#define GEMM_MAX_MC 256
+#define GEMM_MAX_KC 384
+#define GEMM_MAX_NC 2048
+
+extern const GemmKernelInfo gemm_kernel_scalar;
+extern const GemmKernelInfo gemm_kernel_avx2;
+extern const GemmKernelInfo gemm_kernel_avx512;
+
+#endif
