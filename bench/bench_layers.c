@@ -137,11 +137,11 @@ static void bench_each_layer(BenchContext *context, const BenchSettings *setting
         layer->ops->describe(layer, name, sizeof name);
         context->layer = i;
         const double forward_flops = layer->ops->flops(layer) * settings->batch;
-        // Useful work of a backward pass: a layer with parameters does one
+        // Useful work of a backward pass. A layer with parameters does one
         // product of the forward size for their gradient, and one more for
-        // the input gradient unless no earlier layer has parameters (then
-        // the fast backend skips it, so the reference backend's figure
-        // leaves out work it does).
+        // the input gradient when an earlier layer has parameters. The fast
+        // backend skips the input gradient otherwise, but the reference
+        // backend computes it, so its figure leaves that work out.
         double backward_flops = forward_flops;
         if (layer->param_count > 0 && parameters_before) {
             backward_flops = 2.0 * forward_flops;

@@ -4,16 +4,19 @@
 Both sides train the identical model (MLP: Flatten, Linear 3072->1024, ReLU,
 Linear 1024->10; or LNet) with Adam and softmax cross-entropy on random
 3x32x32 batches held in memory, so no data loading is timed. PyTorch runs in
-a fresh process for each thread setting (torch.set_num_threads 1 or 2 times
-OPENBLAS_NUM_THREADS 1 or 2, which must be set before torch is imported);
-ours runs build/bench/layer_bench at 1 and 2 threads. Each side's best
+a fresh process for each thread setting: torch.set_num_threads 1 or 2 with
+OPENBLAS_NUM_THREADS 1 or 2, which must be set before torch is imported.
+Ours runs build/bench/layer_bench at 1 and 2 threads. Each side's best
 setting is compared. Throughput is the median over several timed steps
 after a warm-up.
 
 Usage: bench/compare_pytorch.py [--model mlp|lnet] [--batch 250]
        [--steps 40] [--layer-bench build/bench/layer_bench]
 
-Uses /usr/bin/python3 with Debian's python3-torch (PyTorch 1.13).
+Uses /usr/bin/python3 with Debian's python3-torch (PyTorch 1.13), whose
+matrix products go to the system libblas.so.3. That must be OpenBLAS
+(Debian libopenblas0-pthread): with the reference BLAS PyTorch runs about
+100x slower, and the script warns when its BLAS rate shows that.
 """
 
 import argparse
@@ -54,6 +57,12 @@ def torch_worker(model_name, batch, steps, torch_threads):
         loss.backward()
         optimizer.step()
 
+    probe = torch.randn(250, 3072)
+    probe_weight = torch.randn(1024, 3072)
+    start = time.perf_counter()
+    probe @ probe_weight.t()
+    blas_gflops = 2 * 250 * 3072 * 1024 / (time.perf_counter() - start) * 1e-9
+
     for _ in range(5):
         step()
     times = []
@@ -61,7 +70,8 @@ def torch_worker(model_name, batch, steps, torch_threads):
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    print(json.dumps({"examples_per_second": batch / statistics.median(times)}))
+    print(json.dumps({"examples_per_second": batch / statistics.median(times),
+                      "blas_gflops": blas_gflops}))
 
 
 def run_torch(model_name, batch, steps, torch_threads, blas_threads):
@@ -72,7 +82,12 @@ def run_torch(model_name, batch, steps, torch_threads, blas_threads):
                "--torch-threads", str(torch_threads)]
     result = subprocess.run(command, env=environment, capture_output=True, text=True,
                             check=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])["examples_per_second"]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    if report["blas_gflops"] < 5.0:
+        print(f"warning: PyTorch's matrix product ran at {report['blas_gflops']:.1f} GFLOP/s, "
+              "so libblas.so.3 is probably the reference BLAS; install "
+              "libopenblas0-pthread for a fair comparison", file=sys.stderr)
+    return report["examples_per_second"]
 
 
 def run_ours(layer_bench, model_name, batch, steps, threads):

@@ -113,7 +113,7 @@ static void apply_epilogue_only(int m, int n, float *c, ptrdiff_t ldc,
 // The blocked product on the calling thread (the loop order of Goto and van
 // de Geijn's GEMM): for each (kc, nc) panel of B, packed once, for each
 // (mc, kc) panel of A, packed once, run the register tiles. The bias and
-// ReLU apply only with the last kc panel, when C holds the full sum.
+// ReLU apply only with the last kc panel, when C contains the full sum.
 static void gemm_serial(const GemmKernelInfo *kernel, int m, int n, int k,
                         MatrixView a, MatrixView b, float *c, ptrdiff_t ldc,
                         GemmEpilogue epilogue)

@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include "gemm_internal.h"
+#include "gemm_pack.h"
 
 #define MR 14
 #define NR 32
@@ -57,5 +58,5 @@ static void tile_avx512(int kc, const float *a_packed, const float *b_packed,
 
 // kc * NR * 4 bytes = 32 KiB for the B sliver; mc rows of A fit L2.
 const GemmKernelInfo gemm_kernel_avx512 = {
-    .tile = tile_avx512, .mr = MR, .nr = NR, .mc = 252, .kc = 256, .nc = 1024,
+    .tile = tile_avx512, .pack_transposed = gemm_pack_transposed_avx512, .mr = MR, .nr = NR, .mc = 252, .kc = 256, .nc = 1024,
 };

@@ -23,9 +23,9 @@ typedef void (*GemmTileKernel)(int kc, const float *a_packed, const float *b_pac
 typedef void (*GemmPackTransposed)(float *dst, const float *src, ptrdiff_t vector_stride,
                                    int count, int depth, int width);
 
-// Register tile (mr, nr) and cache blocks: an (mc, kc) panel of A is packed
-// to stay in L2, a (kc, nc) panel of B is packed once per kc step, and one
-// (kc, nr) sliver of it is reused from L1 across the mc rows.
+// Register tile (mr, nr) and cache blocks. An (mc, kc) panel of A is packed
+// to stay in L2, and a (kc, nc) panel of B is packed once per kc step. One
+// (kc, nr) sliver of B is then reused from L1 across the mc rows.
 typedef struct {
     GemmTileKernel tile;
     GemmPackTransposed pack_transposed;  // NULL: the portable one

@@ -1,8 +1,7 @@
 // Packing of GEMM operands. Both panels are stored step-major (one group of
 // mr or nr floats per k), so when the source is contiguous along k the copy
-// is a transpose. Those loops walk k in the inner position of the source
-// reads in short runs, so each source cache line is used fully while it is
-// in L1.
+// is a transpose. The portable transpose reads each source vector in runs of
+// 16 k steps, so every source cache line is used fully while it is in L1.
 
 #include "gemm_pack.h"
 

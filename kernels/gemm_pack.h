@@ -10,7 +10,7 @@
 // Copies the (rows, depth) block of A at a.data into slivers of mr rows:
 // for each sliver, depth groups of mr floats. Rows past `rows` in the last
 // sliver are zero, so the micro-kernel always runs on full tiles.
-// kernel supplies the sliver width (mr) and its transposing pack.
+// The kernel supplies the sliver width (mr) and its transposing pack.
 void gemm_pack_a(float *packed, MatrixView a, int rows, int depth,
                  const GemmKernelInfo *kernel);
 
@@ -22,5 +22,9 @@ void gemm_pack_b(float *packed, MatrixView b, int depth, int cols,
 // The portable transposing pack (see GemmPackTransposed).
 void gemm_pack_transposed_portable(float *dst, const float *src, ptrdiff_t vector_stride,
                                    int count, int depth, int width);
+
+// The AVX-512 transposing pack, for widths up to 32.
+void gemm_pack_transposed_avx512(float *dst, const float *src, ptrdiff_t vector_stride,
+                                 int count, int depth, int width);
 
 #endif
