@@ -1,5 +1,5 @@
-// train_bench: training and inference throughput (examples per second) of
-// the models on random data held in memory, so no data loading or
+// train_bench: measures training and inference throughput (examples per
+// second) of the models on random data held in memory. No data loading or
 // normalisation is timed. A training step is forward, softmax cross-entropy,
 // backward and one Adam update, as in the trainer. Each configuration runs
 // `runs` timed runs of `steps` steps after a warm-up and reports the median.
@@ -237,6 +237,12 @@ static int parse_options(BenchOptions *options, int argc, char **argv)
     while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
         switch (option) {
         case 'm':
+            if (strcmp(optarg, "lnet") != 0 && strcmp(optarg, "mlp") != 0 &&
+                strcmp(optarg, "all") != 0) {
+                fprintf(stderr, "train_bench: invalid --model %s, expected lnet, mlp or all\n",
+                        optarg);
+                return -1;
+            }
             options->models = optarg;
             break;
         case 'i':
@@ -250,6 +256,11 @@ static int parse_options(BenchOptions *options, int argc, char **argv)
             options->batch = atoi(optarg);
             break;
         case 'k':
+            if (strcmp(optarg, "ref") != 0 && strcmp(optarg, "fast") != 0) {
+                fprintf(stderr, "train_bench: invalid --backend %s, expected fast or ref\n",
+                        optarg);
+                return -1;
+            }
             options->backend = strcmp(optarg, "ref") == 0 ? BACKEND_REFERENCE : BACKEND_FAST;
             break;
         case 't':

@@ -42,7 +42,7 @@ std::vector<float> random_vector(size_t size, Rng *rng)
 }
 
 // Checks every element with the tolerance described at the top of the file.
-void expect_close(const float *fast, const float *ref, size_t size, const std::string &what)
+void expect_close(const float *fast, const float *ref, size_t size, const std::string &tensor_name)
 {
     float max_ref = 0.0f;
     for (size_t i = 0; i < size; i++) {
@@ -52,7 +52,7 @@ void expect_close(const float *fast, const float *ref, size_t size, const std::s
     for (size_t i = 0; i < size; i++) {
         float bound = kRelativeTolerance * (std::fabs(ref[i]) + max_ref);
         if (!(std::fabs(fast[i] - ref[i]) <= bound)) {
-            ADD_FAILURE() << what << "[" << i << "]: fast " << fast[i] << ", reference "
+            ADD_FAILURE() << tensor_name << "[" << i << "]: fast " << fast[i] << ", reference "
                           << ref[i] << ", allowed difference " << bound;
             if (++reported == 5) {
                 return;

@@ -194,13 +194,16 @@ static double conv_stack_flops(const Layer *layer)
         double conv_outputs = (double)spec->out_channels * conv_h * conv_w;
         flops += 2.0 * conv_outputs * in.channels * spec->kernel_size * spec->kernel_size;
 
+        // Counted as the reference layers count them (ReLU after pooling), so
+        // both backends print the same model FLOPs, although the fused ReLU
+        // runs on the convolution output.
+        Shape stage_out = s + 1 < stack->stage_count ? stack->stage_in_shapes[s + 1]
+                                                     : layer->out_shape;
         if (spec->pool_size > 0) {
-            Shape next = s + 1 < stack->stage_count ? stack->stage_in_shapes[s + 1]
-                                                    : layer->out_shape;
-            flops += (double)shape_size(next) * spec->pool_size * spec->pool_size;
+            flops += (double)shape_size(stage_out) * spec->pool_size * spec->pool_size;
         }
         if (spec->relu) {
-            flops += conv_outputs;
+            flops += (double)shape_size(stage_out);
         }
     }
     return flops;

@@ -1,8 +1,8 @@
 // Creation of a convolution stage's oneDNN primitives and tensors.
 //
-// Layouts: every pass is created with format_tag_any and, as a second
-// candidate, with NHWC activations; the implementation with the better
-// dnnl_impl_rank wins (the first candidate on a tie). On oneDNN 2.6 and
+// Layouts: every convolution pass is created twice, with format_tag_any and
+// with NHWC activations. The implementation with the better dnnl_impl_rank
+// wins, and the first candidate wins a tie. On oneDNN 2.6 and
 // AVX-512 this picks NHWC for the 6->16 3x3 backward-weights pass, which
 // gets an AVX2 kernel with blocked layouts. Tensors are reordered only where
 // a pass expects a layout other than the one its producer wrote.
@@ -10,10 +10,6 @@
 #include "dnnl_conv_stage.h"
 
 #include <string.h>
-#include <stdlib.h>
-#include <stdio.h>
-static int experiment_stage;
-static dnnl_format_tag_t experiment_tag(int pos, dnnl_format_tag_t fallback){char name[64];snprintf(name,64,"SVHN_LAYOUT_%d",experiment_stage);const char*v=getenv(name);if(!v||(int)strlen(v)<=pos)return fallback;switch(v[pos]){case 'a':return dnnl_format_tag_any;case 'n':return dnnl_nhwc;case 'c':return dnnl_nchw;case 'b':return dnnl_nChw16c;case '8':return dnnl_nChw8c;}return fallback;}
 
 const char *const conv_stage_pass_names[PASS_COUNT] = {
     "conv forward",      "pool forward",         "relu backward",
@@ -109,10 +105,10 @@ static dnnl_primitive_desc_t create_conv_forward(const ConvStageSpec *spec,
     }
 
     for (int i = 0; i < ACTIVATION_LAYOUT_COUNT; i++) {
-        dnnl_memory_desc_t src = make_desc(d->src, 4, experiment_tag(0,activation_layouts[i]));
+        dnnl_memory_desc_t src = make_desc(d->src, 4, activation_layouts[i]);
         dnnl_memory_desc_t weights = make_desc(d->weights, 4, dnnl_format_tag_any);
         dnnl_memory_desc_t bias = make_desc(d->bias, 1, dnnl_x);
-        dnnl_memory_desc_t dst = make_desc(d->dst, 4, experiment_tag(1,activation_layouts[i]));
+        dnnl_memory_desc_t dst = make_desc(d->dst, 4, activation_layouts[i]);
         dnnl_convolution_desc_t op;
         dnnl_primitive_desc_t candidate = NULL;
 
@@ -141,9 +137,9 @@ static dnnl_primitive_desc_t create_conv_backward_data(const StageDims *d,
     dnnl_primitive_desc_t best = NULL;
 
     for (int i = 0; i < ACTIVATION_LAYOUT_COUNT; i++) {
-        dnnl_memory_desc_t diff_src = make_desc(d->src, 4, experiment_tag(2,activation_layouts[i]));
+        dnnl_memory_desc_t diff_src = make_desc(d->src, 4, activation_layouts[i]);
         dnnl_memory_desc_t weights = make_desc(d->weights, 4, dnnl_format_tag_any);
-        dnnl_memory_desc_t diff_dst = make_desc(d->dst, 4, experiment_tag(3,activation_layouts[i]));
+        dnnl_memory_desc_t diff_dst = make_desc(d->dst, 4, activation_layouts[i]);
         dnnl_convolution_desc_t op;
         dnnl_primitive_desc_t candidate = NULL;
 
@@ -170,10 +166,10 @@ static dnnl_primitive_desc_t create_conv_backward_weights(const StageDims *d,
     dnnl_primitive_desc_t best = NULL;
 
     for (int i = 0; i < ACTIVATION_LAYOUT_COUNT; i++) {
-        dnnl_memory_desc_t src = make_desc(d->src, 4, experiment_tag(4,activation_layouts[i]));
+        dnnl_memory_desc_t src = make_desc(d->src, 4, activation_layouts[i]);
         dnnl_memory_desc_t diff_weights = make_desc(d->weights, 4, dnnl_format_tag_any);
         dnnl_memory_desc_t diff_bias = make_desc(d->bias, 1, dnnl_x);
-        dnnl_memory_desc_t diff_dst = make_desc(d->dst, 4, experiment_tag(5,activation_layouts[i]));
+        dnnl_memory_desc_t diff_dst = make_desc(d->dst, 4, activation_layouts[i]);
         dnnl_convolution_desc_t op;
         dnnl_primitive_desc_t candidate = NULL;
 
@@ -393,7 +389,6 @@ int conv_stage_init(ConvStage *stage, const ConvStageSpec *spec, Shape in_shape,
 {
     memset(stage, 0, sizeof(*stage));
     stage->spec = *spec;
-    experiment_stage = spec->out_channels == 6 ? 0 : 1;
     StageDims dims = stage_dims(spec, in_shape, batch);
 
     if (create_descs(stage, &dims, engine, error) != 0 ||
