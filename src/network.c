@@ -189,18 +189,25 @@ Shape network_output_shape(const Network *network)
     return network->layers[network->layer_count - 1]->out_shape;
 }
 
+static void print_summary_row(FILE *stream, const char *index, const char *description,
+                              Shape out, size_t params, double flops)
+{
+    char shape_text[32];
+    snprintf(shape_text, sizeof shape_text, "%dx%dx%d", out.channels, out.height, out.width);
+    fprintf(stream, "%-3s %-34s %-14s %10zu %14.0f\n", index, description, shape_text,
+            params, flops);
+}
+
 void network_print_summary(const Network *network, FILE *stream)
 {
     double total_flops = 0.0;
-    char description[96];
-    char shape_text[32];
+    char description[sizeof(((LayerPart *)0)->description) + 2];
+    char index[16];
+    Shape in = network->input_shape;
 
     fprintf(stream, "%-3s %-34s %-14s %10s %14s\n", "#", "layer", "output",
             "params", "FLOPs/example");
-    Shape in = network->input_shape;
-    fprintf(stream, "%-3s %-34s %-14s\n", "", "input",
-            (snprintf(shape_text, sizeof shape_text, "%dx%dx%d", in.channels,
-                      in.height, in.width), shape_text));
+    fprintf(stream, "%-3s %-34s %dx%dx%d\n", "", "input", in.channels, in.height, in.width);
 
     for (int i = 0; i < network->layer_count; i++) {
         const Layer *layer = network->layers[i];
@@ -212,11 +219,21 @@ void network_print_summary(const Network *network, FILE *stream)
         total_flops += flops;
 
         layer->ops->describe(layer, description, sizeof description);
-        Shape out = layer->out_shape;
-        snprintf(shape_text, sizeof shape_text, "%dx%dx%d", out.channels,
-                 out.height, out.width);
-        fprintf(stream, "%-3d %-34s %-14s %10zu %14.0f\n", i, description,
-                shape_text, params, flops);
+        snprintf(index, sizeof index, "%d", i);
+        print_summary_row(stream, index, description, layer->out_shape, params, flops);
+
+        // A composite layer also lists the model's layers it computes.
+        if (layer->ops->parts != NULL) {
+            LayerPart parts[16];
+            int count = layer->ops->parts(layer, parts, 16);
+            for (int p = 0; p < count && p < 16; p++) {
+                char indented[sizeof description];
+                snprintf(indented, sizeof indented, "  %.*s", (int)sizeof indented - 3,
+                         parts[p].description);
+                print_summary_row(stream, "", indented, parts[p].out_shape,
+                                  parts[p].param_count, parts[p].flops);
+            }
+        }
     }
     fprintf(stream, "%-3s %-34s %-14s %10zu %14.0f\n", "", "total", "",
             network->param_count, total_flops);

@@ -24,6 +24,15 @@ typedef struct {
 
 typedef struct Layer Layer;
 
+// One of the model's layers that a composite layer computes, as the network
+// summary lists it.
+typedef struct {
+    char description[96];
+    Shape out_shape;
+    size_t param_count;
+    double flops;  // forward, per example
+} LayerPart;
+
 typedef struct {
     const char *kind;    // "Linear", "Conv2D", ...
 
@@ -42,6 +51,11 @@ typedef struct {
 
     // Writes a short description such as "Conv2D 3->6 5x5 stride 1 pad 2".
     void (*describe)(const Layer *layer, char *text, size_t text_size);
+
+    // Composite layers only, NULL for the others: fills parts[0..max_parts)
+    // with the layers of the model definition that this layer computes, for
+    // the network summary, and returns how many there are.
+    int (*parts)(const Layer *layer, LayerPart *parts, int max_parts);
 
     // Releases what the layer owns besides its own allocation. NULL when
     // free(layer) is enough.

@@ -181,30 +181,69 @@ static void conv_stack_backward(Layer *layer, float *din, const float *dout,
     }
 }
 
-static double conv_stack_flops(const Layer *layer)
+// Lists each stage as the reference layers Conv2D, MaxPool2D and ReLU, with
+// FLOPs counted as those layers count them (ReLU after pooling), although
+// the fused ReLU runs on the convolution output.
+static int conv_stack_parts(const Layer *layer, LayerPart *parts, int max_parts)
 {
     const ConvStack *stack = (const ConvStack *)layer;
-    double flops = 0.0;
+    int count = 0;
 
     for (int s = 0; s < stack->stage_count; s++) {
         const ConvStageSpec *spec = &stack->stages[s];
         Shape in = stack->stage_in_shapes[s];
-        int conv_h = (in.height + 2 * spec->padding - spec->kernel_size) / spec->stride + 1;
-        int conv_w = (in.width + 2 * spec->padding - spec->kernel_size) / spec->stride + 1;
-        double conv_outputs = (double)spec->out_channels * conv_h * conv_w;
-        flops += 2.0 * conv_outputs * in.channels * spec->kernel_size * spec->kernel_size;
-
-        // Counted as the reference layers count them (ReLU after pooling), so
-        // both backends print the same model FLOPs, although the fused ReLU
-        // runs on the convolution output.
+        Shape conv_out = {spec->out_channels,
+                          (in.height + 2 * spec->padding - spec->kernel_size) / spec->stride + 1,
+                          (in.width + 2 * spec->padding - spec->kernel_size) / spec->stride + 1};
         Shape stage_out = s + 1 < stack->stage_count ? stack->stage_in_shapes[s + 1]
                                                      : layer->out_shape;
+        size_t weights = (size_t)spec->out_channels * in.channels * spec->kernel_size *
+                         spec->kernel_size;
+
+        if (count < max_parts) {
+            LayerPart *part = &parts[count];
+            snprintf(part->description, sizeof part->description,
+                     "Conv2D %d->%d %dx%d stride %d pad %d", in.channels, spec->out_channels,
+                     spec->kernel_size, spec->kernel_size, spec->stride, spec->padding);
+            part->out_shape = conv_out;
+            part->param_count = weights + spec->out_channels;
+            part->flops = 2.0 * (double)weights * conv_out.height * conv_out.width;
+        }
+        count++;
         if (spec->pool_size > 0) {
-            flops += (double)shape_size(stage_out) * spec->pool_size * spec->pool_size;
+            if (count < max_parts) {
+                LayerPart *part = &parts[count];
+                snprintf(part->description, sizeof part->description,
+                         "MaxPool2D %dx%d stride %d", spec->pool_size, spec->pool_size,
+                         spec->pool_stride);
+                part->out_shape = stage_out;
+                part->param_count = 0;
+                part->flops = (double)shape_size(stage_out) * spec->pool_size * spec->pool_size;
+            }
+            count++;
         }
         if (spec->relu) {
-            flops += (double)shape_size(stage_out);
+            if (count < max_parts) {
+                LayerPart *part = &parts[count];
+                snprintf(part->description, sizeof part->description, "ReLU");
+                part->out_shape = stage_out;
+                part->param_count = 0;
+                part->flops = (double)shape_size(stage_out);
+            }
+            count++;
         }
+    }
+    return count;
+}
+
+static double conv_stack_flops(const Layer *layer)
+{
+    LayerPart parts[3 * CONV_STACK_MAX_STAGES];
+    int count = conv_stack_parts(layer, parts, 3 * CONV_STACK_MAX_STAGES);
+    double flops = 0.0;
+
+    for (int i = 0; i < count; i++) {
+        flops += parts[i].flops;
     }
     return flops;
 }
@@ -212,7 +251,7 @@ static double conv_stack_flops(const Layer *layer)
 static void conv_stack_describe(const Layer *layer, char *text, size_t text_size)
 {
     const ConvStack *stack = (const ConvStack *)layer;
-    snprintf(text, text_size, "oneDNN %d x (Conv2D, MaxPool, ReLU)", stack->stage_count);
+    snprintf(text, text_size, "ConvStack (oneDNN, %d stages)", stack->stage_count);
 }
 
 static void conv_stack_destroy(Layer *layer)
@@ -232,6 +271,7 @@ static const LayerOps conv_stack_ops = {
     .backward = conv_stack_backward,
     .flops = conv_stack_flops,
     .describe = conv_stack_describe,
+    .parts = conv_stack_parts,
     .destroy = conv_stack_destroy,
 };
 
