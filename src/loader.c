@@ -30,6 +30,7 @@ struct Loader {
 
     int steps_per_pass;
     int64_t total_batches;  // passes * steps_per_pass
+    int64_t first_batch;    // 0, or the batch a resumed run starts with
     int slot_count;         // depth, or 1 when depth is 0
     LoaderBatch *slots;     // (slot_count)
 
@@ -130,7 +131,7 @@ static void *run_loader_thread(void *argument)
     // loader keeps to its own thread.
     omp_set_num_threads(1);
 
-    for (int64_t seq = 0; seq < loader->total_batches; seq++) {
+    for (int64_t seq = loader->first_batch; seq < loader->total_batches; seq++) {
         if (wait_for_free_slot(loader, seq) != 0) {
             break;
         }
@@ -159,6 +160,12 @@ static int check_config(const LoaderConfig *config, Error *error)
 {
     if (config->dataset == NULL || config->dataset->count <= 0) {
         error_set(error, "loader: the dataset is empty");
+        return -1;
+    }
+    if (config->start_order != NULL &&
+        (config->start_rng == NULL || config->first_batch < 0)) {
+        error_set(error, "loader: a resume point needs a generator state and a first "
+                  "batch >= 0 (got first batch %lld)", (long long)config->first_batch);
         return -1;
     }
     if (config->mean == NULL || config->std == NULL) {
@@ -206,8 +213,12 @@ static int allocate_buffers(Loader *loader, const LoaderConfig *config)
     }
     memcpy(loader->mean, config->mean, (size_t)channels * sizeof(float));
     memcpy(loader->std, config->std, (size_t)channels * sizeof(float));
-    for (int i = 0; i < dataset->count; i++) {
-        loader->order[i] = i;
+    if (config->start_order != NULL) {
+        memcpy(loader->order, config->start_order, (size_t)dataset->count * sizeof(int));
+    } else {
+        for (int i = 0; i < dataset->count; i++) {
+            loader->order[i] = i;
+        }
     }
 
     for (int i = 0; i < loader->slot_count; i++) {
@@ -256,6 +267,13 @@ Loader *loader_create(const LoaderConfig *config, Error *error)
     loader->total_batches = (int64_t)config->passes * loader->steps_per_pass;
     loader->slot_count = config->depth > 0 ? config->depth : 1;
     rng_seed(&loader->rng, config->shuffle_seed);
+    if (config->start_order != NULL) {
+        loader->rng = *config->start_rng;
+        loader->first_batch = config->first_batch;
+        loader->produced = config->first_batch;
+        loader->taken = config->first_batch;
+        loader->released = config->first_batch;
+    }
 
     if (allocate_buffers(loader, config) != 0) {
         error_set(error, "loader: out of memory for %d batch buffers of %d examples",

@@ -7,6 +7,7 @@
 
 #include "svhn/loss.h"
 #include "svhn/metrics_log.h"
+#include "train_progress.h"
 
 static double now_seconds(void)
 {
@@ -56,7 +57,7 @@ typedef struct {
     float *probs;              // (batch_size, classes), softmax output
     float *dlogits;            // (batch_size, classes)
     LoaderBatch *fixed_batch;  // compute-only runs: the batch every step trains on
-    long steps_done;           // training steps completed over all epochs
+    TrainProgress progress;    // position, order and metrics, for checkpoints
 } TrainState;
 
 // One optimizer step on `batch` examples. Returns the batch's mean loss.
@@ -83,23 +84,39 @@ static void set_interrupted_message(Error *error, const TrainState *state, int e
                                     int step, int steps)
 {
     error_set(error, "interrupted in epoch %d after step %d of %d (epochs completed: %d, "
-              "steps completed: %ld)", epoch, step, steps, epoch - 1, state->steps_done);
+              "steps completed: %ld)", epoch, step, steps, epoch - 1,
+              state->progress.steps_done);
 }
 
-// Trains one epoch on the batches of the training loader's next pass.
+// Calls the checkpoint hook after a training step when one is due: every
+// checkpoint_every_steps steps, except after the last step of an epoch,
+// whose checkpoint follows its evaluation.
+static int save_after_step(const TrainConfig *config, const TrainProgress *progress,
+                           int steps, Error *error)
+{
+    if (config->checkpoint_hook == NULL || config->checkpoint_every_steps <= 0 ||
+        progress->steps_done % config->checkpoint_every_steps != 0 ||
+        progress->steps_in_epoch >= steps) {
+        return 0;
+    }
+    return config->checkpoint_hook(config->checkpoint_context, progress, error) != 0 ? -1 : 0;
+}
+
+// Trains one epoch on the batches of the training loader's next pass,
+// starting after the steps_in_epoch steps that a resumed run already did.
 // Returns 0, TRAIN_DIVERGED when the loss is not finite, TRAIN_INTERRUPTED,
-// or -1 when the loader fails.
+// or -1 when the loader or the checkpoint hook fails.
 static int train_epoch(Network *network, Optimizer *optimizer, const Dataset *train,
                        TrainState *state, const TrainConfig *config, int epoch,
                        EpochMetrics *metrics, Error *error)
 {
     const int steps = loader_steps_per_pass(state->train_loader);
-    double loss_sum = 0.0;
-    long correct = 0;
+    TrainProgress *progress = &state->progress;
+    const int first_step = progress->steps_in_epoch;
     double started = now_seconds();
     double last_shown = 0.0;
 
-    for (int step = 0; step < steps; step++) {
+    for (int step = first_step; step < steps; step++) {
         if (config->interrupt_flag != NULL && *config->interrupt_flag) {
             set_interrupted_message(error, state, epoch, step, steps);
             return TRAIN_INTERRUPTED;
@@ -112,20 +129,27 @@ static int train_epoch(Network *network, Optimizer *optimizer, const Dataset *tr
             return -1;
         }
         const int count = remaining < batch->count ? remaining : batch->count;
+        if (step == 0) {
+            train_progress_begin_pass(progress);
+        }
 
         float loss = train_step(network, optimizer, state, batch->images, batch->labels,
-                                count, &correct);
+                                count, &progress->epoch_correct);
         if (!isfinite(loss)) {
             error_set(error, "training stopped: the loss became %s at epoch %d, step %d "
                       "of %d; try a lower --lr", isnan(loss) ? "NaN" : "infinite",
                       epoch, step + 1, steps);
             return TRAIN_DIVERGED;
         }
-        loss_sum += (double)loss * count;
+        progress->epoch_loss_sum += (double)loss * count;
         if (batch != state->fixed_batch) {
             loader_release(state->train_loader, batch);
         }
-        state->steps_done++;
+        progress->steps_done++;
+        progress->steps_in_epoch = step + 1;
+        if (save_after_step(config, progress, steps, error) != 0) {
+            return -1;
+        }
 
         if (config->show_progress) {
             show_progress(epoch, config->epochs, start + count, train->count,
@@ -133,10 +157,12 @@ static int train_epoch(Network *network, Optimizer *optimizer, const Dataset *tr
         }
     }
 
+    // A resumed epoch's rate counts only the examples trained in this run.
     double seconds = now_seconds() - started;
-    metrics->train_loss = loss_sum / train->count;
-    metrics->train_accuracy = (double)correct / train->count;
-    metrics->examples_per_sec = seconds > 0.0 ? train->count / seconds : 0.0;
+    const int examples = train->count - first_step * config->batch_size;
+    metrics->train_loss = progress->epoch_loss_sum / train->count;
+    metrics->train_accuracy = (double)progress->epoch_correct / train->count;
+    metrics->examples_per_sec = seconds > 0.0 ? examples / seconds : 0.0;
     return 0;
 }
 
@@ -180,7 +206,7 @@ static int run_epoch(Network *network, Optimizer *optimizer, const DataSplit *da
         if (status == TRAIN_INTERRUPTED) {
             error_set(error, "interrupted while evaluating epoch %d, after its training "
                       "(epochs completed: %d, steps completed: %ld)",
-                      epoch, epoch, state->steps_done);
+                      epoch, epoch, state->progress.steps_done);
         }
         if (status != 0) {
             return status;
@@ -193,6 +219,7 @@ static int run_epoch(Network *network, Optimizer *optimizer, const DataSplit *da
 
 static void free_state(TrainState *state)
 {
+    train_progress_free(&state->progress);
     loader_destroy(state->train_loader);
     loader_destroy(state->test_loader);
     free(state->probs);
@@ -202,13 +229,18 @@ static void free_state(TrainState *state)
 // Creates the loaders and buffers of a run. Returns 0, or -1 with a message
 // and nothing left allocated.
 static int init_state(TrainState *state, const Network *network, const DataSplit *data,
-                      const TrainConfig *config, Error *error)
+                      const TrainConfig *config, EpochMetrics *history, Error *error)
 {
     const int classes = network_output_shape(network).channels;
-    Normalization normalization;
-    normalization_from_dataset(&normalization, &data->train);
+    const uint64_t shuffle_seed = config->seed ^ 0x5368756666ull;
 
     *state = (TrainState){0};
+    if (train_progress_start(&state->progress, config, &data->train, shuffle_seed,
+                             history, error) != 0) {
+        return -1;
+    }
+    const TrainProgress *progress = &state->progress;
+    const Normalization *normalization = &progress->normalization;
     state->probs = malloc((size_t)config->batch_size * classes * sizeof(float));
     state->dlogits = malloc((size_t)config->batch_size * classes * sizeof(float));
     if (state->probs == NULL || state->dlogits == NULL) {
@@ -221,14 +253,21 @@ static int init_state(TrainState *state, const Network *network, const DataSplit
     // depend on how many random numbers initialisation used.
     LoaderConfig loader_config = {
         .dataset = &data->train,
-        .mean = normalization.mean,
-        .std = normalization.std,
+        .mean = normalization->mean,
+        .std = normalization->std,
         .batch_size = config->batch_size,
         .passes = config->epochs,
         .depth = config->prefetch_depth,
         .shuffle = 1,
-        .shuffle_seed = config->seed ^ 0x5368756666ull,
+        .shuffle_seed = shuffle_seed,
     };
+    // A resumed run starts the loader where the checkpoint stopped.
+    if (config->resume != NULL) {
+        const int steps = (data->train.count + config->batch_size - 1) / config->batch_size;
+        loader_config.start_order = progress->order;
+        loader_config.start_rng = &progress->shuffle_rng;
+        loader_config.first_batch = train_progress_first_batch(progress, steps);
+    }
     state->train_loader = loader_create(&loader_config, error);
     if (state->train_loader == NULL) {
         free_state(state);
@@ -238,6 +277,8 @@ static int init_state(TrainState *state, const Network *network, const DataSplit
     if (data->test.count > 0) {
         loader_config.dataset = &data->test;
         loader_config.shuffle = 0;
+        loader_config.passes = config->epochs - progress->epochs_done;
+        loader_config.start_order = NULL;
         state->test_loader = loader_create(&loader_config, error);
         if (state->test_loader == NULL) {
             free_state(state);
@@ -276,13 +317,14 @@ int train_run(Network *network, Optimizer *optimizer, const DataSplit *data,
         return -1;
     }
     TrainState state;
-    if (init_state(&state, network, data, config, error) != 0) {
+    if (init_state(&state, network, data, config, history, error) != 0) {
         free(history);
         return -1;
     }
 
     int status = 0;
-    for (int epoch = 1; epoch <= config->epochs && status == 0; epoch++) {
+    for (int epoch = state.progress.epochs_done + 1; epoch <= config->epochs && status == 0;
+         epoch++) {
         EpochMetrics *metrics = &history[epoch - 1];
         status = run_epoch(network, optimizer, data, &state, config, epoch, metrics, error);
         if (status != 0) {
@@ -293,6 +335,17 @@ int train_run(Network *network, Optimizer *optimizer, const DataSplit *data,
         if (config->log_path != NULL &&
             metrics_log_write(config->log_path, history, epoch,
                               optimizer->config.learning_rate, error) != 0) {
+            status = -1;
+            break;
+        }
+
+        TrainProgress *progress = &state.progress;
+        progress->epochs_done = epoch;
+        progress->steps_in_epoch = 0;
+        progress->epoch_loss_sum = 0.0;
+        progress->epoch_correct = 0;
+        if (config->checkpoint_hook != NULL &&
+            config->checkpoint_hook(config->checkpoint_context, progress, error) != 0) {
             status = -1;
         }
     }

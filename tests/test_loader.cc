@@ -50,8 +50,8 @@ int loader_thread_count()
 }
 
 // Polls loader_thread_count for up to one second until it is `expected`,
-// and returns the last count. The kernel wakes pthread_join slightly before
-// it removes the thread's /proc entry, so the count can lag for a moment.
+// and returns the last count. pthread_join can return before the kernel
+// removes the thread's /proc entry, so the count can lag for a moment.
 int settled_loader_thread_count(int expected)
 {
     int count = loader_thread_count();
@@ -72,8 +72,9 @@ size_t allocated_bytes()
 
 // glibc's per-thread cache (tcache) keeps freed small blocks that mallinfo2
 // still counts as allocated, so allocated_bytes shows leaks only when it is
-// off. ctest turns it off (tests/CMakeLists.txt). Under ThreadSanitizer its
-// own allocator serves malloc and the figures do not move at all.
+// off. ctest turns it off (tests/CMakeLists.txt).
+// NOTE: under ThreadSanitizer, whose allocator serves malloc, mallinfo2 may
+// not see the loader's blocks at all, so the check is weaker there.
 bool leak_check_enabled()
 {
     const char *tunables = std::getenv("GLIBC_TUNABLES");

@@ -15,6 +15,7 @@
 
 #include "svhn/dataset.h"
 #include "svhn/error.h"
+#include "svhn/rng.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,6 +47,16 @@ typedef struct {
     int depth;               // ring buffers; 0 prepares each batch in loader_next
     int shuffle;             // non-zero: shuffle before every pass; zero: dataset order
     uint64_t shuffle_seed;   // seeds the shuffle generator once, at creation
+    // Resume point of a run continued from a checkpoint. When start_order is
+    // not NULL, the first batch handed out is batch first_batch (counted over
+    // all passes), and the running order (dataset count entries) and the
+    // shuffle generator start as start_order and *start_rng instead of the
+    // identity and shuffle_seed. They must be the order and generator state
+    // that a loader started from scratch has right after preparing batch
+    // first_batch - 1; a pass boundary then reshuffles as usual.
+    const int *start_order;
+    const Rng *start_rng;
+    int64_t first_batch;
     LoaderBatchHook batch_hook;  // NULL for none
     void *hook_context;
 } LoaderConfig;

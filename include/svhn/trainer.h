@@ -10,10 +10,19 @@
 #include "svhn/loader.h"
 #include "svhn/network.h"
 #include "svhn/optimizer.h"
+#include "svhn/rng.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+// Defined below; the run's position that checkpoints store.
+typedef struct TrainProgress TrainProgress;
+
+// Called by train_run with the run's position, so the caller can write a
+// checkpoint. A non-zero return stops the run with -1 and the message set.
+typedef int (*TrainCheckpointHook)(void *context, const TrainProgress *progress,
+                                   Error *error);
 
 typedef struct {
     int epochs;
@@ -29,6 +38,15 @@ typedef struct {
     // Trains every step on the first batch, prepared once, to measure compute
     // throughput without data loading. Losses and accuracies are meaningless.
     int compute_only;
+    // Continues the run from this position (read from a checkpoint) in place
+    // of epoch 1, step 0. NULL for a new run. epochs counts the epochs
+    // already done too.
+    const TrainProgress *resume;
+    // Called after every epoch's evaluation and, when checkpoint_every_steps
+    // is positive, after every that many training steps. NULL for none.
+    TrainCheckpointHook checkpoint_hook;
+    void *checkpoint_context;
+    int checkpoint_every_steps;
 } TrainConfig;
 
 typedef struct {
@@ -52,6 +70,21 @@ typedef struct {
     float mean[4];
     float std[4];
 } Normalization;
+
+// Where a run stands between two training steps: with the parameters and
+// the optimizer, what continues the run exactly as if it had not stopped.
+struct TrainProgress {
+    int epochs_done;        // epochs trained and evaluated
+    int steps_in_epoch;     // steps of epoch epochs_done + 1 already trained; 0 at an epoch end
+    long steps_done;        // training steps over all epochs
+    double epoch_loss_sum;  // sum of batch loss x batch size over those steps_in_epoch steps
+    long epoch_correct;     // correct training predictions over those steps
+    Rng shuffle_rng;        // shuffle generator state right after the last shuffle of order
+    int *order;             // (order_count) example order of the current pass
+    int order_count;        // training examples
+    EpochMetrics *history;  // (epochs_done) metrics of the completed epochs
+    Normalization normalization;  // of the training set, also used by evaluation
+};
 
 // Computes the normalisation from a training set. Channels beyond 4 are not
 // supported (the datasets here have 1 or 3).

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "train_outputs.h"
 #include "svhn/models.h"
 #include "svhn/trainer.h"
 
@@ -84,12 +85,27 @@ int main(int argc, char **argv)
     }
     dataset_truncate(&data.train, options.train_limit);
     dataset_truncate(&data.test, options.test_limit);
+
+    // A resumed run takes its batch size, seed and optimizer from the checkpoint.
+    Checkpoint checkpoint = {0};
+    if (options.resume_path != NULL &&
+        train_resume_load(&checkpoint, &options, data.train.shape, &error) != 0) {
+        fprintf(stderr, "svhn-train: cannot resume: %s\n", error.message);
+        data_split_free(&data);
+        return EXIT_RUNTIME_ERROR;
+    }
     print_setup(&options, &data, threads);
+    if (options.resume_path != NULL) {
+        printf("resuming from %s after %d epochs and %d steps of epoch %d\n",
+               options.resume_path, checkpoint.progress.epochs_done,
+               checkpoint.progress.steps_in_epoch, checkpoint.progress.epochs_done + 1);
+    }
 
     Network *network = model_create(options.model, data.train.shape, DATASET_CLASSES,
                                     options.batch_size, options.backend, &error);
     if (network == NULL) {
         fprintf(stderr, "svhn-train: cannot build the model: %s\n", error.message);
+        checkpoint_free(&checkpoint);
         data_split_free(&data);
         return EXIT_RUNTIME_ERROR;
     }
@@ -101,7 +117,22 @@ int main(int argc, char **argv)
 
     int status = -1;
     Optimizer optimizer;
-    if (optimizer_init(&optimizer, &options.optimizer, network->param_count, &error) == 0) {
+    int ready;
+    if (options.resume_path != NULL) {
+        ready = checkpoint_copy_params(&checkpoint, options.resume_path, network, &error) == 0;
+        checkpoint_take_optimizer(&checkpoint, &optimizer);
+    } else {
+        ready = optimizer_init(&optimizer, &options.optimizer, network->param_count,
+                               &error) == 0;
+    }
+    TrainOutputs outputs = {
+        .save_path = options.save_path,
+        .plot_path = options.plot_path,
+        .source = {.model = options.model, .classes = DATASET_CLASSES,
+                   .batch_size = options.batch_size, .seed = options.seed,
+                   .network = network, .optimizer = &optimizer},
+    };
+    if (ready) {
         TrainConfig config = {
             .epochs = options.epochs,
             .batch_size = options.batch_size,
@@ -111,15 +142,21 @@ int main(int argc, char **argv)
             .prefetch_depth = options.prefetch,
             .interrupt_flag = &interrupt_requested,
             .compute_only = options.compute_only,
+            .resume = options.resume_path != NULL ? &checkpoint.progress : NULL,
+            .checkpoint_hook = options.save_path != NULL || options.plot_path != NULL
+                                   ? train_outputs_write : NULL,
+            .checkpoint_context = &outputs,
+            .checkpoint_every_steps = options.save_every,
         };
         if (install_interrupt_handler() != 0) {
             perror("svhn-train: warning: cannot install the SIGINT handler, so Ctrl-C "
                    "ends the program without a summary");
         }
         status = train_run(network, &optimizer, &data, &config, stdout, &error);
-        optimizer_free(&optimizer);
     }
+    optimizer_free(&optimizer);
 
+    checkpoint_free(&checkpoint);
     network_free(network);
     data_split_free(&data);
     if (status == TRAIN_INTERRUPTED) {

@@ -38,6 +38,19 @@ static const char help_text[] =
     "\n"
     "Output:\n"
     "  --log PATH           write one CSV row per epoch to PATH (replaced atomically)\n"
+    "  --plot PATH          draw loss and accuracy against epoch to the PNG file PATH,\n"
+    "                       redrawn after every epoch\n"
+    "\n"
+    "Checkpoints:\n"
+    "  --save PATH          write a checkpoint (parameters, optimizer state, position\n"
+    "                       and metrics) to PATH after every epoch, replacing it\n"
+    "                       atomically\n"
+    "  --save-every N       also write it every N training steps, 1..1000000000\n"
+    "  --resume PATH        continue the run saved in PATH: the parameters, optimizer\n"
+    "                       (kind, settings and state), batch size, seed and shuffle\n"
+    "                       position come from it; --model and the data's image shape\n"
+    "                       must match it, --epochs is the total including the epochs\n"
+    "                       already done, and --log rewrites the saved rows first\n"
     "  --help               show this help and exit\n"
     "\n"
     "Ctrl-C (SIGINT) stops training after the current step and prints the epochs\n"
@@ -65,6 +78,10 @@ enum {
     OPT_LOG,
     OPT_PREFETCH,
     OPT_COMPUTE_ONLY,
+    OPT_SAVE,
+    OPT_SAVE_EVERY,
+    OPT_RESUME,
+    OPT_PLOT,
     OPT_HELP,
 };
 
@@ -86,6 +103,10 @@ static const struct option long_options[] = {
     {"log", required_argument, NULL, OPT_LOG},
     {"prefetch", required_argument, NULL, OPT_PREFETCH},
     {"compute-only", no_argument, NULL, OPT_COMPUTE_ONLY},
+    {"save", required_argument, NULL, OPT_SAVE},
+    {"save-every", required_argument, NULL, OPT_SAVE_EVERY},
+    {"resume", required_argument, NULL, OPT_RESUME},
+    {"plot", required_argument, NULL, OPT_PLOT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -275,6 +296,22 @@ static int apply_option(TrainOptions *options, int option, const char *value,
     case OPT_COMPUTE_ONLY:
         options->compute_only = 1;
         return 0;
+    case OPT_SAVE:
+        options->save_path = value;
+        return 0;
+    case OPT_SAVE_EVERY:
+        if (parse_int(value, 1, 1000000000, &options->save_every) != 0) {
+            error_set(error, "invalid value '%s' for --save-every: expected an integer in "
+                      "1..1000000000", value);
+            return -1;
+        }
+        return 0;
+    case OPT_RESUME:
+        options->resume_path = value;
+        return 0;
+    case OPT_PLOT:
+        options->plot_path = value;
+        return 0;
     default:
         return -1;
     }
@@ -314,6 +351,15 @@ OptionsStatus train_options_parse(TrainOptions *options, int argc, char **argv,
     if (optind < argc) {
         error_set(error, "unexpected argument '%s'; options start with --, see --help",
                   argv[optind]);
+        return OPTIONS_INVALID;
+    }
+    if (options->save_every > 0 && options->save_path == NULL) {
+        error_set(error, "--save-every needs --save PATH");
+        return OPTIONS_INVALID;
+    }
+    // A compute-only run trains on one batch, so its state is not worth keeping.
+    if (options->compute_only && (options->save_path != NULL || options->resume_path != NULL)) {
+        error_set(error, "--compute-only cannot be combined with --save or --resume");
         return OPTIONS_INVALID;
     }
     return OPTIONS_OK;

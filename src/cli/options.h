@@ -29,6 +29,10 @@ typedef struct {
     const char *log_path;
     int prefetch;        // ring depth of the loader thread; 0 means no loader thread
     int compute_only;    // train every step on one prepared batch
+    const char *save_path;    // checkpoint written after every epoch, or NULL
+    int save_every;           // also write it every N steps; 0 for epoch ends only
+    const char *resume_path;  // checkpoint to continue from, or NULL
+    const char *plot_path;    // PNG of the curves, redrawn after every epoch, or NULL
 } TrainOptions;
 
 typedef enum {

@@ -1,0 +1,222 @@
+// svhn-predict: classifies images with a saved model and prints the class
+// and its probability for each.
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image.h"
+#include "svhn/checkpoint.h"
+
+enum { EXIT_SOME_FAILED = 1, EXIT_INVALID_OPTION = 2 };
+
+static const char help_text[] =
+    "Usage: svhn-predict --model-file PATH IMAGE...\n"
+    "Classify each IMAGE with a model saved by svhn-train --save and print its\n"
+    "class and the softmax probability of that class.\n"
+    "\n"
+    "IMAGE is a PNG file, or FILE.mat:N for example N (counted from 0) of an SVHN\n"
+    ".mat file, which also prints its label. A PNG of any size, colour type and bit\n"
+    "depth is converted to the model's input: alpha is dropped, RGB becomes gray by\n"
+    "0.299 R + 0.587 G + 0.114 B when the model takes gray images, gray is copied to\n"
+    "three channels when it takes RGB, and the image is resized by area averaging.\n"
+    "\n"
+    "  --model-file PATH  checkpoint written by svhn-train --save (required)\n"
+    "  --help             show this help and exit\n"
+    "\n"
+    "An image that cannot be read is reported and the others are still classified.\n"
+    "Exit status: 0 when every image was classified, 1 when any failed or the\n"
+    "model file cannot be read, 2 on invalid options.\n";
+
+// The model and the .mat file read last, kept across images.
+typedef struct {
+    const char *model_file;
+    Checkpoint checkpoint;
+    Network *network;
+    char mat_path[4096];
+    Dataset mat;  // count 0 when none is loaded
+} Predictor;
+
+// Splits "FILE.mat:N" into its path and index. Returns 1 when text has that
+// form, 0 otherwise.
+static int parse_mat_entry(const char *text, char *path, size_t path_size, long *index)
+{
+    const char *colon = strrchr(text, ':');
+    if (colon == NULL || colon[1] == '\0' || colon - text < 4 ||
+        strncmp(colon - 4, ".mat", 4) != 0 || (size_t)(colon - text) >= path_size) {
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    *index = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || errno != 0) {
+        return 0;
+    }
+    memcpy(path, text, (size_t)(colon - text));
+    path[colon - text] = '\0';
+    return 1;
+}
+
+// Loads example `index` of an SVHN .mat file as an image. Returns 0 or -1.
+static int load_mat_entry(Predictor *predictor, const char *path, long index, Image *image,
+                          int *label, Error *error)
+{
+    if (predictor->mat.count == 0 || strcmp(predictor->mat_path, path) != 0) {
+        dataset_free(&predictor->mat);
+        predictor->mat = (Dataset){0};
+        if (dataset_load_svhn_mat(&predictor->mat, path, error) != 0) {
+            predictor->mat = (Dataset){0};
+            return -1;
+        }
+        snprintf(predictor->mat_path, sizeof predictor->mat_path, "%s", path);
+    }
+    const Dataset *mat = &predictor->mat;
+    if (index < 0 || index >= mat->count) {
+        error_set(error, "%s: example index %ld is outside 0..%d", path, index, mat->count - 1);
+        return -1;
+    }
+    const size_t size = shape_size(mat->shape);
+    image->shape = mat->shape;
+    image->pixels = malloc(size);
+    if (image->pixels == NULL) {
+        error_set(error, "%s: out of memory", path);
+        return -1;
+    }
+    memcpy(image->pixels, mat->images + (size_t)index * size, size);
+    *label = mat->labels[index];
+    return 0;
+}
+
+// Converts and normalises the image, runs the model and writes the most
+// likely class and its probability. Returns 0 or -1.
+static int classify(Predictor *predictor, const Image *image, int *best, double *probability,
+                    Error *error)
+{
+    const Shape shape = predictor->checkpoint.input_shape;
+    const size_t size = shape_size(shape);
+    uint8_t *pixels = malloc(size);
+    float *input = malloc(size * sizeof(float));
+    int status = pixels != NULL && input != NULL ? 0 : -1;
+    if (status != 0) {
+        error_set(error, "out of memory");
+    }
+    if (status == 0) {
+        status = image_convert(image->pixels, image->shape, pixels, shape, error);
+    }
+    if (status == 0) {
+        const Normalization *n = &predictor->checkpoint.progress.normalization;
+        const size_t plane = (size_t)shape.height * shape.width;
+        for (size_t i = 0; i < size; i++) {
+            const int c = (int)(i / plane);
+            input[i] = (pixels[i] / 255.0f - n->mean[c]) / n->std[c];
+        }
+        const float *logits = network_forward(predictor->network, input, 1);
+        const int classes = predictor->checkpoint.classes;
+
+        // Softmax of the largest logit: 1 / sum(exp(l_k - l_best)).
+        *best = 0;
+        for (int k = 1; k < classes; k++) {
+            *best = logits[k] > logits[*best] ? k : *best;
+        }
+        double sum = 0.0;
+        for (int k = 0; k < classes; k++) {
+            sum += exp((double)logits[k] - logits[*best]);
+        }
+        *probability = 1.0 / sum;
+    }
+    free(pixels);
+    free(input);
+    return status;
+}
+
+// Classifies one argument and prints its line. Returns 0, or -1 with a message.
+static int predict_one(Predictor *predictor, const char *argument, Error *error)
+{
+    char mat_path[4096];
+    long index = 0;
+    int label = -1;
+    Image image = {0};
+    int status;
+    if (parse_mat_entry(argument, mat_path, sizeof mat_path, &index)) {
+        status = load_mat_entry(predictor, mat_path, index, &image, &label, error);
+    } else {
+        status = image_read_png(argument, &image, error);
+    }
+
+    int best = 0;
+    double probability = 0.0;
+    if (status == 0) {
+        Error convert_error = {{0}};
+        status = classify(predictor, &image, &best, &probability, &convert_error);
+        if (status != 0) {
+            error_set(error, "%s: %s", argument, convert_error.message);
+        }
+    }
+    image_free(&image);
+    if (status != 0) {
+        return -1;
+    }
+    printf("%s: class %d, probability %.4f", argument, best, probability);
+    if (label >= 0) {
+        printf(", label %d", label);
+    }
+    printf("\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option long_options[] = {
+        {"model-file", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    Predictor predictor = {0};
+    opterr = 0;
+    int option;
+    while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        if (option == 'h') {
+            fputs(help_text, stdout);
+            return 0;
+        }
+        if (option != 'm') {
+            fprintf(stderr, "svhn-predict: unknown option or missing value in '%s'; see "
+                    "--help\n", argv[optind - 1]);
+            return EXIT_INVALID_OPTION;
+        }
+        predictor.model_file = optarg;
+    }
+    if (predictor.model_file == NULL || optind >= argc) {
+        fprintf(stderr, "svhn-predict: expected --model-file PATH and at least one image; "
+                "see --help\n");
+        return EXIT_INVALID_OPTION;
+    }
+
+    Error error = {{0}};
+    if (checkpoint_load(predictor.model_file, &predictor.checkpoint, &error) != 0 ||
+        (predictor.network = checkpoint_create_network(&predictor.checkpoint,
+                                                       predictor.model_file, 1,
+                                                       BACKEND_FAST, &error)) == NULL) {
+        fprintf(stderr, "svhn-predict: %s\n", error.message);
+        checkpoint_free(&predictor.checkpoint);
+        return EXIT_SOME_FAILED;
+    }
+
+    int failed = 0;
+    for (int i = optind; i < argc; i++) {
+        if (predict_one(&predictor, argv[i], &error) != 0) {
+            fprintf(stderr, "svhn-predict: %s\n", error.message);
+            failed++;
+        }
+    }
+    if (failed > 0) {
+        fprintf(stderr, "svhn-predict: %d of %d images failed\n", failed, argc - optind);
+    }
+    network_free(predictor.network);
+    checkpoint_free(&predictor.checkpoint);
+    dataset_free(&predictor.mat);
+    return failed > 0 ? EXIT_SOME_FAILED : 0;
+}
