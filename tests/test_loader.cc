@@ -365,8 +365,8 @@ TEST(Loader, EvaluationBatchesInDatasetOrder)
     }
 }
 
-// The consumer stops in the middle of a pass while the loader thread is
-// blocked on a full ring.
+// The consumer stops in the middle of a pass, while the loader thread is
+// filling the ring or waiting on a full one.
 TEST(Loader, ConsumerStopMidPassJoinsThread)
 {
     TestSet set(200, {3, 8, 8});
@@ -384,7 +384,8 @@ TEST(Loader, ConsumerStopMidPassJoinsThread)
         ASSERT_EQ(loader_next(loader, &batch, &error), 0) << error.message;
         loader_release(loader, batch);
     }
-    // Hold one batch while stopping: the buffers go away with the loader.
+    // One batch is still held when the loader stops, and its buffer must be
+    // freed too.
     LoaderBatch *held = nullptr;
     ASSERT_EQ(loader_next(loader, &held, &error), 0) << error.message;
     loader_destroy(loader);
@@ -448,8 +449,8 @@ TEST(Loader, RepeatedStartStopCycles)
         Loader *loader = loader_create(&config, &error);
         ASSERT_NE(loader, nullptr) << error.message;
 
-        // Cycle 0 stops before taking anything; later cycles stop at
-        // different places, the last ones after every batch.
+        // Cycle 0 stops before taking anything. Later cycles stop at
+        // different places, and the last ones after every batch.
         int batches = cycle % 17;
         for (int i = 0; i < batches; i++) {
             LoaderBatch *batch = nullptr;
