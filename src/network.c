@@ -170,7 +170,7 @@ void network_backward(Network *network, const float *input,
     for (int i = last; i >= 0; i--) {
         Layer *layer = network->layers[i];
         const float *in = i == 0 ? input : network->outputs[i - 1];
-        // Nobody needs the gradient of the network input, so the first layer
+        // No caller needs the gradient of the network input, so the first layer
         // skips that product.
         float *din = i == 0 ? NULL : network->doutputs[i - 1];
 
