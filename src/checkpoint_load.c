@@ -1,6 +1,7 @@
 // Turns a checked checkpoint file into a Checkpoint, checking every
 // tensor's shape against the model and input shape that the file names.
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,10 +80,39 @@ static int read_normalization(const CheckpointFile *file, Checkpoint *checkpoint
     return 0;
 }
 
+// Returns a lower bound on the parameter count of `model` for input_shape,
+// from the architecture in svhn/models.h. MLP's first Linear has
+// C*H*W*1024 weights. LNet's first Linear has 256 * 16 * (H/4) * (W/4) or
+// more, because each 2x2 max pool leaves at least floor(side/2) of a side.
+static uint64_t min_param_count(ModelKind model, Shape input_shape)
+{
+    const uint64_t channels = (uint64_t)input_shape.channels;
+    const uint64_t height = (uint64_t)input_shape.height;
+    const uint64_t width = (uint64_t)input_shape.width;
+    if (model == MODEL_MLP) {
+        return channels * height * width * 1024;
+    }
+    return 256 * 16 * (height / 4) * (width / 4);
+}
+
 // Reads every parameter tensor, with the shape the model needs, into one
 // flat buffer in network order.
 static int read_params(const CheckpointFile *file, Checkpoint *checkpoint, Error *error)
 {
+    // Building the model (to describe its tensors) allocates its parameters,
+    // so a file whose input shape needs more parameters than the file can
+    // contain is rejected first.
+    const uint64_t needed = min_param_count(checkpoint->model, checkpoint->input_shape);
+    if (needed > file->size / sizeof(float)) {
+        const Shape s = checkpoint->input_shape;
+        error_set(error, "%s: model %s on input shape %dx%dx%d needs at least %llu "
+                  "parameters (%llu bytes), more than the %zu-byte file can contain; the "
+                  "file is corrupt", file->path, model_kind_name(checkpoint->model),
+                  s.channels, s.height, s.width, (unsigned long long)needed,
+                  (unsigned long long)(needed * sizeof(float)), file->size);
+        return -1;
+    }
+
     CheckpointTensor expected[CHECKPOINT_MAX_TENSORS];
     int count = 0;
     Error describe_error = {{0}};
@@ -200,7 +230,10 @@ static int read_progress(const CheckpointFile *file, Checkpoint *checkpoint, Err
                                error)) {
         return -1;
     }
-    if (epochs_done < 0 || epochs_done > 100000 || steps_in_epoch < 0 || steps_done < 0) {
+    // steps_in_epoch is stored in an int, so a larger value is rejected
+    // rather than truncated into an in-range one.
+    if (epochs_done < 0 || epochs_done > 100000 || steps_in_epoch < 0 ||
+        steps_in_epoch > INT_MAX || steps_done < 0) {
         error_set(error, "%s: invalid position: train.epochs_done %lld, "
                   "train.steps_in_epoch %lld, train.steps_done %lld", file->path,
                   (long long)epochs_done, (long long)steps_in_epoch, (long long)steps_done);

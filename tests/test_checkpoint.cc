@@ -335,3 +335,59 @@ TEST_F(CheckpointFile, OtherModelOrInputShapeIsRejected)
     EXPECT_EQ(checkpoint_check_model(&loaded, path_.c_str(), MODEL_MLP, kShape, &error), 0);
     checkpoint_free(&loaded);
 }
+
+// meta.input_shape of 1x4096x4096 would make the MLP need 17 billion
+// parameters; the reader must reject that from the file size before it
+// builds the model to describe the tensors.
+TEST_F(CheckpointFile, InputShapePastFileSizeIsRejected)
+{
+    std::vector<unsigned char> bytes = read_bytes(path_);
+    size_t dim = find_first_dim(bytes, "meta.input_shape");
+    ASSERT_NE(dim, 0u);
+    EXPECT_EQ(bytes[dim], 3);  // rank 1, dims (3)
+    size_t data = 0;
+    for (int i = 7; i >= 0; i--) {
+        data = data << 8 | bytes[dim + 8 + i];
+    }
+    ASSERT_LT(data + 24, bytes.size());
+    const int64_t shape[3] = {1, 4096, 4096};
+    for (int d = 0; d < 3; d++) {
+        for (int i = 0; i < 8; i++) {
+            bytes[data + 8 * d + i] = static_cast<unsigned char>(shape[d] >> (8 * i));
+        }
+    }
+    fix_crc(bytes);
+    write_bytes(path_, bytes);
+
+    std::string message = load_error(path_);
+    EXPECT_TRUE(contains(message, path_)) << message;
+    EXPECT_TRUE(contains(message, "model mlp on input shape 1x4096x4096 needs at least "
+                                  "17179869184 parameters")) << message;
+    EXPECT_TRUE(contains(message, "more than the " + std::to_string(bytes.size()) +
+                                      "-byte file can contain")) << message;
+}
+
+// train.steps_in_epoch is an int in memory: 2^32 + 1 must be rejected, not
+// truncated to 1.
+TEST_F(CheckpointFile, StepsInEpochOverIntIsRejected)
+{
+    std::vector<unsigned char> bytes = read_bytes(path_);
+    size_t entry_end = find_first_dim(bytes, "train.steps_in_epoch");
+    ASSERT_NE(entry_end, 0u);
+    size_t data = 0;  // a scalar has no dims, so its data offset comes next
+    for (int i = 7; i >= 0; i--) {
+        data = data << 8 | bytes[entry_end + i];
+    }
+    ASSERT_LT(data + 8, bytes.size());
+    const int64_t steps = (int64_t{1} << 32) + 1;
+    for (int i = 0; i < 8; i++) {
+        bytes[data + i] = static_cast<unsigned char>(steps >> (8 * i));
+    }
+    fix_crc(bytes);
+    write_bytes(path_, bytes);
+
+    std::string message = load_error(path_);
+    EXPECT_TRUE(contains(message, path_)) << message;
+    EXPECT_TRUE(contains(message, "invalid position")) << message;
+    EXPECT_TRUE(contains(message, "train.steps_in_epoch 4294967297")) << message;
+}

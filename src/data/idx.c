@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <zlib.h>
 
@@ -21,6 +22,10 @@
 
 // gzread takes an unsigned int length, so large reads go in pieces.
 #define IDX_READ_CHUNK (1u << 30)
+
+// Deflate cannot compress more than about 1032:1, so a gzip file cannot
+// contain more than this many times its own size of data.
+#define IDX_MAX_GZIP_RATIO 1032u
 
 static uint32_t read_big_endian_u32(const uint8_t bytes[4])
 {
@@ -70,8 +75,16 @@ static int read_exact(gzFile file, uint8_t *buffer, size_t size, const char *pat
     return 0;
 }
 
-static gzFile open_idx(const char *path, Error *error)
+// Opens an idx file with zlib and sets *file_size to its size on disk.
+static gzFile open_idx(const char *path, long long *file_size, Error *error)
 {
+    struct stat info;
+    if (stat(path, &info) != 0) {
+        error_set(error, "%s: cannot open idx file: %s", path, strerror(errno));
+        return NULL;
+    }
+    *file_size = (long long)info.st_size;
+
     errno = 0;
     gzFile file = gzopen(path, "rb");
     if (file == NULL) {
@@ -81,6 +94,27 @@ static gzFile open_idx(const char *path, Error *error)
     }
     gzbuffer(file, 1u << 17);
     return file;
+}
+
+// Checks, before allocating, that a file of file_size bytes can contain the
+// `bytes` bytes of data that its header declares: all of them for a plain
+// file, at most IDX_MAX_GZIP_RATIO times its size for a gzip file. The
+// header has been read, so gzdirect returns which kind the file is.
+static int check_declared_bytes(gzFile file, long long file_size, uint64_t header_bytes,
+                                uint64_t bytes, const char *path, const char *what,
+                                Error *error)
+{
+    const int plain = gzdirect(file);
+    const uint64_t capacity = plain ? (uint64_t)file_size - header_bytes
+                                    : (uint64_t)file_size * IDX_MAX_GZIP_RATIO;
+    if (bytes > capacity) {
+        error_set(error, "%s: file truncated or corrupt: the header declares %llu bytes of "
+                  "%s but the %s file of %lld bytes can contain at most %llu", path,
+                  (unsigned long long)bytes, what, plain ? "uncompressed" : "gzip",
+                  file_size, (unsigned long long)capacity);
+        return -1;
+    }
+    return 0;
 }
 
 // Reads the magic number and the `rank` dimension sizes, checking that the
@@ -121,7 +155,8 @@ static int read_header(gzFile file, const char *path, int rank, uint32_t *dims, 
 
 static int load_images(Dataset *dataset, const char *path, Error *error)
 {
-    gzFile file = open_idx(path, error);
+    long long file_size;
+    gzFile file = open_idx(path, &file_size, error);
     if (file == NULL) {
         return -1;
     }
@@ -146,6 +181,10 @@ static int load_images(Dataset *dataset, const char *path, Error *error)
     }
 
     size_t total = (size_t)count * rows * cols;
+    if (check_declared_bytes(file, file_size, 16, total, path, "pixels", error) != 0) {
+        gzclose(file);
+        return -1;
+    }
     uint8_t *pixels = malloc(total);
     if (pixels == NULL) {
         error_set(error, "%s: out of memory for %zu bytes of pixels", path, total);
@@ -168,7 +207,8 @@ static int load_images(Dataset *dataset, const char *path, Error *error)
 static int load_labels(Dataset *dataset, const char *path, const char *images_path,
                        Error *error)
 {
-    gzFile file = open_idx(path, error);
+    long long file_size;
+    gzFile file = open_idx(path, &file_size, error);
     if (file == NULL) {
         return -1;
     }
@@ -185,6 +225,10 @@ static int load_labels(Dataset *dataset, const char *path, const char *images_pa
         return -1;
     }
 
+    if (check_declared_bytes(file, file_size, 8, count, path, "labels", error) != 0) {
+        gzclose(file);
+        return -1;
+    }
     uint8_t *labels = malloc(count);
     if (labels == NULL) {
         error_set(error, "%s: out of memory for %u labels", path, count);

@@ -24,6 +24,8 @@
 
 // Enough of a variable's start to reach its name: matrix tag (8), array
 // flags (16), dims (8 + 8 per pair of dims) and the name (8 + up to 64).
+// A variable whose header does not fit in this prefix (possible only with
+// rank above 38) is rejected.
 #define NAME_PREFIX_SIZE 256
 
 typedef struct {
@@ -70,37 +72,67 @@ static size_t read_subelement(const Mat5File *mat, const uint8_t *bytes, size_t 
     return offset + 8 + *size <= length ? offset + 8 + padded : 0;
 }
 
-// Copies the array name out of the start of an miMATRIX element's data
-// (after its tag). Leaves it empty when the prefix is too short or malformed.
-static void parse_name(const Mat5File *mat, const uint8_t *bytes, size_t length,
-                       char *name, size_t name_size)
-{
-    name[0] = '\0';
+// The start of an miMATRIX element: its MATLAB class and name.
+typedef struct {
+    int valid;       // array flags, dims and name were found and well formed
+    int class_type;  // mxClass code: 4 char, 6..15 numeric, others containers
+    uint64_t element_count;  // product of the dims
+    char name[65];
+} MatrixHeader;
 
-    const uint8_t *data;
-    uint32_t size;
-    size_t offset = read_subelement(mat, bytes, length, 0, &data, &size);  // array flags
+// Parses the array flags, dims and name sub-elements at the start of an
+// miMATRIX element's data (after its tag). They are valid when all three
+// lie within `length`, the flags are 8 bytes, the dims a whole number of
+// int32 values (at least two, none negative) and the name at most 64 bytes.
+// matio allocates the dims and the name from these sizes, so they are
+// checked before it reads them.
+static MatrixHeader parse_matrix_header(const Mat5File *mat, const uint8_t *bytes,
+                                        size_t length)
+{
+    MatrixHeader header = {0};
+    const uint8_t *flags, *dims, *name;
+    uint32_t flags_size, dims_size, name_size;
+
+    size_t offset = read_subelement(mat, bytes, length, 0, &flags, &flags_size);
     if (offset != 0) {
-        offset = read_subelement(mat, bytes, length, offset, &data, &size);  // dims
+        offset = read_subelement(mat, bytes, length, offset, &dims, &dims_size);
     }
-    if (offset != 0 && read_subelement(mat, bytes, length, offset, &data, &size) != 0) {
-        size_t copied = size < name_size - 1 ? size : name_size - 1;
-        memcpy(name, data, copied);
-        name[copied] = '\0';
+    if (offset != 0) {
+        offset = read_subelement(mat, bytes, length, offset, &name, &name_size);
     }
+    if (offset == 0 || flags_size != 8 || dims_size < 8 || dims_size % 4 != 0
+        || name_size > sizeof header.name - 1) {
+        return header;
+    }
+
+    header.element_count = 1;
+    for (uint32_t d = 0; d < dims_size / 4; d++) {
+        const int32_t dim = (int32_t)word_at(mat, dims + 4 * d);
+        if (dim < 0) {
+            return header;
+        }
+        header.element_count = dim != 0 && header.element_count > UINT64_MAX / (uint32_t)dim
+                                   ? UINT64_MAX
+                                   : header.element_count * (uint32_t)dim;
+    }
+    header.valid = 1;
+    header.class_type = (int)(word_at(mat, flags) & 0xffu);
+    memcpy(header.name, name, name_size);
+    header.name[name_size] = '\0';
+    return header;
 }
 
-// Inflates the start of a compressed element to read the name of the
+// Inflates the start of a compressed element and parses the header of the
 // miMATRIX element inside it.
-static void parse_compressed_name(const Mat5File *mat, const uint8_t *compressed,
-                                  size_t length, char *name, size_t name_size)
+static MatrixHeader parse_compressed_header(const Mat5File *mat, const uint8_t *compressed,
+                                            size_t length)
 {
+    MatrixHeader header = {0};
     uint8_t inflated[NAME_PREFIX_SIZE];
     z_stream stream;
     memset(&stream, 0, sizeof stream);
-    name[0] = '\0';
     if (inflateInit(&stream) != Z_OK) {
-        return;
+        return header;
     }
 
     stream.next_in = (Bytef *)compressed;
@@ -111,25 +143,41 @@ static void parse_compressed_name(const Mat5File *mat, const uint8_t *compressed
     size_t produced = sizeof inflated - stream.avail_out;
     inflateEnd(&stream);
 
-    if (produced > 8) {
-        parse_name(mat, inflated + 8, produced - 8, name, name_size);
+    if (produced > 8 && word_at(mat, inflated) == MI_MATRIX) {
+        header = parse_matrix_header(mat, inflated + 8, produced - 8);
     }
+    return header;
 }
 
-// Inflates a whole compressed element from the current file position and
-// checks that the zlib stream is complete and intact (inflate verifies the
-// Adler-32 checksum at the stream end) and that it contains exactly the one
-// element its tag declares. This decompresses the data a second time (matio
-// does it again when reading) because matio 1.5.23 returns corrupt
-// compressed data without an error.
+// Whether matio reads a variable of this class without recursing into
+// fields or cells: char (4) and the numeric classes double (6) to uint64
+// (15). Cell, struct, object, sparse, function and opaque variables are
+// rejected, because an SVHN file has none and matio would parse their
+// contents, with their own declared sizes, while it looks for X and y.
+static int is_plain_array_class(int class_type)
+{
+    return class_type == 4 || (class_type >= 6 && class_type <= 15);
+}
+
+// Inflates a whole compressed element from the current file position. The
+// zlib stream must be complete and intact (inflate verifies the Adler-32
+// checksum at the stream end), and it must contain exactly the one element
+// its tag declares, of at most MAT5_MAX_ELEMENT_BYTES. Inflating
+// stops as soon as the inner tag declares more than that limit or the
+// output passes the declared size, so a small file cannot make it inflate
+// more than the limit. This decompresses
+// the data a second time (matio does it again when reading) because matio
+// 1.5.23 returns corrupt compressed data without an error. Sets
+// *element_bytes to the inner element's byte count.
 static int verify_compressed(const Mat5File *mat, const char *path, const char *element,
-                             uint32_t size, Error *error)
+                             uint32_t size, uint64_t *element_bytes, Error *error)
 {
     static const size_t chunk = 1u << 16;
     uint8_t input[1u << 16];
     uint8_t output[1u << 16];
     uint8_t inner_tag[8];
     uint64_t produced = 0;
+    uint64_t expected = 0;  // 8 + the inner tag's byte count, once the tag is read
 
     z_stream stream;
     memset(&stream, 0, sizeof stream);
@@ -139,8 +187,9 @@ static int verify_compressed(const Mat5File *mat, const char *path, const char *
     }
 
     int status = Z_OK;
+    int too_large = 0;
     uint32_t remaining = size;
-    while (status == Z_OK && remaining > 0) {
+    while (status == Z_OK && remaining > 0 && !too_large) {
         size_t requested = remaining < chunk ? remaining : chunk;
         size_t got = fread(input, 1, requested, mat->file);
         if (got != requested) {
@@ -159,26 +208,45 @@ static int verify_compressed(const Mat5File *mat, const char *path, const char *
                 size_t copied = written < sizeof inner_tag - produced ? written
                                                                        : sizeof inner_tag - produced;
                 memcpy(inner_tag + produced, output, copied);
+                if (produced + copied == sizeof inner_tag) {
+                    expected = 8 + (uint64_t)word_at(mat, inner_tag + 4);
+                }
             }
             produced += written;
+            if (expected > 8 + (uint64_t)MAT5_MAX_ELEMENT_BYTES
+                || (expected != 0 && produced > expected)) {
+                too_large = 1;
+                break;
+            }
         }
     }
     const char *zlib_message = stream.msg;
     inflateEnd(&stream);
 
+    if (expected > 8 + (uint64_t)MAT5_MAX_ELEMENT_BYTES) {
+        error_set(error, "%s: %s: the compressed element declares %llu bytes, more than "
+                  "the maximum of %u", path, element, (unsigned long long)(expected - 8),
+                  MAT5_MAX_ELEMENT_BYTES);
+        return -1;
+    }
+    if (too_large) {
+        error_set(error, "%s: %s: compressed data inflates to more than the %llu bytes "
+                  "its inner tag declares", path, element, (unsigned long long)expected);
+        return -1;
+    }
     if (status != Z_STREAM_END) {
         error_set(error, "%s: %s: compressed data is corrupt or cut short (zlib: %s)",
                   path, element,
                   status == Z_OK ? "stream ends early" : (zlib_message ? zlib_message : "error"));
         return -1;
     }
-    uint64_t expected = produced >= 8 ? 8 + (uint64_t)word_at(mat, inner_tag + 4) : 0;
     if (produced < 8 || produced != expected) {
         error_set(error, "%s: %s: compressed data inflates to %llu bytes, expected %llu "
                   "from its inner tag", path, element,
                   (unsigned long long)produced, (unsigned long long)expected);
         return -1;
     }
+    *element_bytes = expected - 8;
     return 0;
 }
 
@@ -217,7 +285,8 @@ static int check_header(Mat5File *mat, const char *path, long file_size, Error *
 }
 
 // Walks the top-level elements and checks that each one's declared byte
-// count fits in the file.
+// count fits in the file, and that each variable's header is well formed
+// and declares no more elements than the variable's element has bytes.
 static int check_elements(Mat5File *mat, const char *path, long file_size, Error *error)
 {
     long offset = MAT5_HEADER_SIZE;
@@ -235,14 +304,13 @@ static int check_elements(Mat5File *mat, const char *path, long file_size, Error
         uint8_t prefix[NAME_PREFIX_SIZE];
         size_t prefix_size = fread(prefix, 1, size < sizeof prefix ? size : sizeof prefix,
                                    mat->file);
-        char name[65];
+        MatrixHeader header = {0};
         if (type == MI_COMPRESSED) {
-            parse_compressed_name(mat, prefix, prefix_size, name, sizeof name);
+            header = parse_compressed_header(mat, prefix, prefix_size);
         } else if (type == MI_MATRIX) {
-            parse_name(mat, prefix, prefix_size, name, sizeof name);
-        } else {
-            name[0] = '\0';
+            header = parse_matrix_header(mat, prefix, prefix_size);
         }
+        const char *name = header.name;
 
         // Messages name the variable when its name could be read.
         char element[128];
@@ -258,15 +326,43 @@ static int check_elements(Mat5File *mat, const char *path, long file_size, Error
             return -1;
         }
 
+        uint64_t element_bytes = size;
         if (type == MI_COMPRESSED) {
             if (fseek(mat->file, offset + 8, SEEK_SET) != 0) {
                 error_set(error, "%s: seeking to byte %ld failed: %s", path, offset + 8,
                           strerror(errno));
                 return -1;
             }
-            if (verify_compressed(mat, path, element, size, error) != 0) {
+            if (verify_compressed(mat, path, element, size, &element_bytes, error) != 0) {
                 return -1;
             }
+        }
+
+        // A compressed element's stream is verified first, so a corrupt stream
+        // is reported as such rather than as an unreadable header.
+        const int is_variable = type == MI_MATRIX || type == MI_COMPRESSED;
+        if (is_variable && !header.valid) {
+            error_set(error, "%s: %s: invalid variable header: the array flags, dims and "
+                      "name do not fit in the first %d bytes of the element or have "
+                      "invalid sizes (file corrupt)", path, element, NAME_PREFIX_SIZE);
+            return -1;
+        }
+        if (is_variable && !is_plain_array_class(header.class_type)) {
+            error_set(error, "%s: %s: unsupported MATLAB class code %d, expected a numeric "
+                      "or char array (cell, struct, object and sparse variables are not "
+                      "read)", path, element, header.class_type);
+            return -1;
+        }
+
+        // Each element of a numeric or char array takes at least one byte of
+        // the miMATRIX element, so dims that declare more elements than it
+        // has bytes are corrupt. matio would allocate for them.
+        if (is_variable && header.element_count > element_bytes) {
+            error_set(error, "%s: %s: the dims declare %llu elements but the element has "
+                      "only %llu bytes (file truncated or corrupt)", path, element,
+                      (unsigned long long)header.element_count,
+                      (unsigned long long)element_bytes);
+            return -1;
         }
 
         // Elements are padded to 8 bytes, except compressed ones.

@@ -68,7 +68,8 @@ static matvar_t *read_variable_info(mat_t *mat, const char *path,
 }
 
 // Checks that X is a real uint8 array of H x W x 3 x N with every dimension
-// positive and N small enough for Dataset.count.
+// positive and N small enough for Dataset.count. mat5_check_layout has
+// already checked that the file contains H * W * 3 * N bytes for it.
 static int check_images_info(const matvar_t *x, const char *path, Error *error)
 {
     if (x->class_type != MAT_C_UINT8) {
@@ -249,6 +250,23 @@ static int read_labels(Dataset *dataset, mat_t *mat, const char *path, Error *er
     if (info == NULL) {
         return -1;
     }
+
+    // The shape is checked on the header, before Mat_VarRead allocates the
+    // data, so only the labels of the N images in X are ever allocated.
+    uint64_t elements = 1;
+    for (int d = 0; d < info->rank; d++) {
+        elements = info->dims[d] != 0 && elements > UINT64_MAX / info->dims[d]
+                       ? UINT64_MAX
+                       : elements * info->dims[d];
+    }
+    int is_vector = info->rank == 2 && (info->dims[0] == 1 || info->dims[1] == 1);
+    if (!is_vector || elements != (uint64_t)dataset->count) {
+        error_set(error, "%s: variable y has %llu elements (rank %d), expected an "
+                  "N x 1 or 1 x N vector with N = %d to match the images in X",
+                  path, (unsigned long long)elements, info->rank, dataset->count);
+        Mat_VarFree(info);
+        return -1;
+    }
     Mat_VarFree(info);
 
     // y is N x 1 and small (73,257 doubles for the full train set), so the
@@ -267,26 +285,14 @@ static int read_labels(Dataset *dataset, mat_t *mat, const char *path, Error *er
         return -1;
     }
 
-    size_t elements = 1;
-    for (int d = 0; d < y->rank; d++) {
-        elements *= y->dims[d];
-    }
-    int is_vector = y->rank == 2 && (y->dims[0] == 1 || y->dims[1] == 1);
-    if (!is_vector || elements != (size_t)dataset->count) {
-        error_set(error, "%s: variable y has %zu elements (rank %d), expected an "
-                  "N x 1 or 1 x N vector with N = %d to match the images in X",
-                  path, elements, y->rank, dataset->count);
-        Mat_VarFree(y);
-        return -1;
-    }
-
-    uint8_t *labels = malloc(elements);
+    const size_t label_count = (size_t)elements;
+    uint8_t *labels = malloc(label_count);
     if (labels == NULL) {
-        error_set(error, "%s: variable y: out of memory for %zu labels", path, elements);
+        error_set(error, "%s: variable y: out of memory for %zu labels", path, label_count);
         Mat_VarFree(y);
         return -1;
     }
-    for (size_t i = 0; i < elements; i++) {
+    for (size_t i = 0; i < label_count; i++) {
         char value_text[64];
         if (label_to_class(y, i, &labels[i], value_text, sizeof value_text) != 0) {
             error_set(error, "%s: variable y: invalid label %s at index %zu "

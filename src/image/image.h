@@ -9,9 +9,17 @@
 #include "svhn/error.h"
 #include "svhn/shape.h"
 
-// Largest PNG width or height that image_read_png accepts, so a corrupt or
-// hostile header cannot request gigabytes.
+// Largest PNG width or height, and largest width * height (16 megapixels),
+// that image_read_png accepts, so a corrupt or hostile header cannot request
+// gigabytes: an accepted image needs at most 2 x 3 x 16 MiB = 96 MiB.
 #define IMAGE_MAX_SIDE 8192
+#define IMAGE_MAX_PIXELS (1u << 24)
+
+// Deflate cannot compress more than about 1032:1 (a 258-byte match costs at
+// least 2 bits); zlib -9 reaches 1029:1 on 200 MiB of zeros. A PNG whose
+// declared pixel data is larger than this many times the file is rejected
+// before its buffers are allocated.
+#define IMAGE_MAX_DEFLATE_RATIO 1032u
 
 // 8-bit pixels stored planar like a dataset example: (channels, height, width).
 typedef struct {
@@ -22,7 +30,9 @@ typedef struct {
 // Reads a PNG of any colour type and bit depth: palettes become RGB, gray
 // below 8 bits is expanded, 16-bit samples keep their high byte, and an
 // alpha channel (or palette transparency) is dropped without compositing.
-// Returns 0, or -1 with a message naming the file and the problem.
+// Rejects, before allocating, an image over IMAGE_MAX_SIDE or
+// IMAGE_MAX_PIXELS, or whose declared pixel data the file is too small to
+// contain. Returns 0, or -1 with a message naming the file and the problem.
 int image_read_png(const char *path, Image *image, Error *error);
 
 void image_free(Image *image);

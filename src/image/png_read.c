@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <png.h>
 
@@ -51,14 +52,46 @@ typedef struct {
     png_bytep *rows;       // (height) pointers into interleaved
 } DecodeBuffers;
 
+// Checks the size that the header declares against IMAGE_MAX_PIXELS and
+// against what a file of file_size bytes can contain. Returns 0 or -1.
+static int check_declared_size(png_structp png, png_infop info, long long file_size,
+                               const char *path, Error *error)
+{
+    const png_uint_32 width = png_get_image_width(png, info);
+    const png_uint_32 height = png_get_image_height(png, info);
+    const uint64_t pixels = (uint64_t)width * height;
+    if (pixels > IMAGE_MAX_PIXELS) {
+        error_set(error, "%s: PNG of %ux%u pixels is too large: at most %u pixels "
+                  "(width x height) are accepted", path, width, height, IMAGE_MAX_PIXELS);
+        return -1;
+    }
+
+    // The image data before filtering is at least width * height * channels
+    // * bit depth / 8 bytes, and deflate cannot shrink it further than
+    // IMAGE_MAX_DEFLATE_RATIO to one.
+    const uint64_t data_bytes =
+        pixels * png_get_channels(png, info) * png_get_bit_depth(png, info) / 8;
+    if (data_bytes > (uint64_t)file_size * IMAGE_MAX_DEFLATE_RATIO) {
+        error_set(error, "%s: PNG header declares %ux%u pixels (%llu bytes of image data) "
+                  "but the %lld-byte file cannot contain that much even at deflate's "
+                  "maximum ratio of %u:1; the file is truncated or corrupt", path, width,
+                  height, (unsigned long long)data_bytes, file_size, IMAGE_MAX_DEFLATE_RATIO);
+        return -1;
+    }
+    return 0;
+}
+
 // Decodes the PNG behind png into image. Called after setjmp; libpng errors
 // jump out of it. The caller frees the buffers.
 static int decode(png_structp png, png_infop info, Image *image, DecodeBuffers *buffers,
-                  const char *path, Error *error)
+                  long long file_size, const char *path, Error *error)
 {
     png_read_info(png, info);
     const png_uint_32 width = png_get_image_width(png, info);
     const png_uint_32 height = png_get_image_height(png, info);
+    if (check_declared_size(png, info, file_size, path, error) != 0) {
+        return -1;
+    }
     request_8bit_gray_or_rgb(png, info);
     const int channels = png_get_channels(png, info);
     if (channels != 1 && channels != 3) {
@@ -104,6 +137,14 @@ int image_read_png(const char *path, Image *image, Error *error)
         error_set(error, "%s: cannot open the image: %s", path, strerror(errno));
         return -1;
     }
+    struct stat file_info;
+    if (fstat(fileno(file), &file_info) != 0) {
+        error_set(error, "%s: cannot read the file size: %s", path, strerror(errno));
+        fclose(file);
+        return -1;
+    }
+    const long long file_size = (long long)file_info.st_size;
+
     unsigned char signature[8];
     if (fread(signature, 1, sizeof signature, file) != sizeof signature ||
         png_sig_cmp(signature, 0, sizeof signature) != 0) {
@@ -132,7 +173,7 @@ int image_read_png(const char *path, Image *image, Error *error)
         png_init_io(png, file);
         png_set_sig_bytes(png, sizeof signature);
         png_set_user_limits(png, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
-        status = decode(png, info, image, buffers, path, error);
+        status = decode(png, info, image, buffers, file_size, path, error);
     } else {
         error_set(error, "%s: invalid or unsupported PNG: %s", path, failure.message);
     }

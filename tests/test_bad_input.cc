@@ -1,0 +1,498 @@
+// Bad input that declares more data than the file can contain is rejected
+// before anything is allocated for it, with the declared and available
+// sizes in the message. The programs turn bad input files into a one-line
+// message and exit status 1. docs/robustness.md lists these cases.
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <zlib.h>
+
+#include "data_test_files.h"
+extern "C" {
+#include "image.h"  // a C header without its own extern "C"
+}
+#include "svhn/checkpoint.h"
+#include "svhn/dataset.h"
+
+namespace {
+
+// Byte offsets in an uncompressed MAT5 file whose first variable is X
+// (4 dims, name "X"), as matio 1.5.23 writes it. The element tag is at 128,
+// the array flags at 136 with the class code at 144, the dims tag at 152
+// and the dims at 160.
+const size_t kFirstElement = 128;
+const size_t kClassCode = 144;
+const size_t kDimsTagSize = 156;
+const size_t kDims = 160;
+
+uint32_t get_u32_le(const std::vector<uint8_t> &bytes, size_t offset)
+{
+    return static_cast<uint32_t>(bytes[offset]) | static_cast<uint32_t>(bytes[offset + 1]) << 8 |
+           static_cast<uint32_t>(bytes[offset + 2]) << 16 |
+           static_cast<uint32_t>(bytes[offset + 3]) << 24;
+}
+
+void put_u32_le(std::vector<uint8_t> &bytes, size_t offset, uint32_t value)
+{
+    for (int i = 0; i < 4; i++) {
+        bytes[offset + i] = static_cast<uint8_t>(value >> (8 * i));
+    }
+}
+
+void append_u32_le(std::vector<uint8_t> &bytes, uint32_t value)
+{
+    for (int i = 0; i < 4; i++) {
+        bytes.push_back(static_cast<uint8_t>(value >> (8 * i)));
+    }
+}
+
+std::string mat_error(const std::string &path)
+{
+    Dataset dataset;
+    Error error = {};
+    EXPECT_NE(dataset_load_svhn_mat(&dataset, path.c_str(), &error), 0);
+    EXPECT_EQ(dataset.images, nullptr);
+    return error.message;
+}
+
+bool contains(const std::string &text, const std::string &part)
+{
+    return text.find(part) != std::string::npos;
+}
+
+// An uncompressed SVHN file with X of 4x4x3x2 and y of 2 labels, read back
+// as bytes after checking the offsets the tests patch.
+std::vector<uint8_t> small_uncompressed_mat(const std::string &path)
+{
+    write_mat(path, {svhn_images(4, 4, 3, 2), svhn_labels({1, 2})}, false);
+    std::vector<uint8_t> bytes = read_file_bytes(path);
+    EXPECT_EQ(get_u32_le(bytes, kFirstElement), 14u) << "X is not an miMATRIX at byte 128";
+    EXPECT_EQ(bytes[kClassCode], 9) << "X's class code is not uint8 at byte 144";
+    EXPECT_EQ(get_u32_le(bytes, kDimsTagSize), 16u) << "X's dims tag is not at byte 152";
+    EXPECT_EQ(get_u32_le(bytes, kDims + 12), 2u) << "X's count is not at byte 172";
+    return bytes;
+}
+
+// A MAT5 file with one miCOMPRESSED element that inflates to `inner`.
+std::vector<uint8_t> compressed_element_mat(const std::string &header_source,
+                                            const std::vector<uint8_t> &inner)
+{
+    std::vector<uint8_t> bytes = read_file_bytes(header_source);
+    bytes.resize(kFirstElement);
+    uLongf compressed_size = compressBound(static_cast<uLong>(inner.size()));
+    std::vector<uint8_t> compressed(compressed_size);
+    EXPECT_EQ(compress(compressed.data(), &compressed_size, inner.data(),
+                       static_cast<uLong>(inner.size())),
+              Z_OK);
+    compressed.resize(compressed_size);
+    append_u32_le(bytes, 15);
+    append_u32_le(bytes, static_cast<uint32_t>(compressed.size()));
+    bytes.insert(bytes.end(), compressed.begin(), compressed.end());
+    return bytes;
+}
+
+}  // namespace
+
+TEST(MatLimits, XDimsPastElementRejected)
+{
+    TempDir dir;
+    std::string path = dir.file("x_dims.mat");
+    std::vector<uint8_t> bytes = small_uncompressed_mat(path);
+    put_u32_le(bytes, kDims + 12, 100000);  // N: 2 -> 100,000 images
+    write_file_bytes(path, bytes);
+
+    std::string message = mat_error(path);
+    EXPECT_TRUE(contains(message, path)) << message;
+    EXPECT_TRUE(contains(message, "variable X (element at byte 128): the dims declare 4800000 "
+                                  "elements but the element has only")) << message;
+}
+
+TEST(MatLimits, YDimsPastElementRejected)
+{
+    TempDir dir;
+    std::string path = dir.file("y_dims.mat");
+    write_mat(path, {svhn_images(1, 1, 3, 200), svhn_labels({1, 2, 3, 4}, MAT_C_UINT8)}, false);
+    std::vector<uint8_t> bytes = read_file_bytes(path);
+
+    // y follows X, and its dims start 32 bytes into its element, after the
+    // tag, the array flags and the dims tag. Declaring 200 labels matches X
+    // but not y's data.
+    size_t y_element = kFirstElement + 8 + (get_u32_le(bytes, kFirstElement + 4) + 7) / 8 * 8;
+    ASSERT_LT(y_element + 40, bytes.size());
+    ASSERT_EQ(get_u32_le(bytes, y_element + 32), 4u) << "y's first dim is not where expected";
+    put_u32_le(bytes, y_element + 32, 200);
+    write_file_bytes(path, bytes);
+
+    std::string message = mat_error(path);
+    EXPECT_TRUE(contains(message, path)) << message;
+    EXPECT_TRUE(contains(message, "variable y (element at byte " + std::to_string(y_element) +
+                                      "): the dims declare 200 elements but the element has "
+                                      "only")) << message;
+}
+
+TEST(MatLimits, StructClassRejected)
+{
+    TempDir dir;
+    std::string path = dir.file("struct.mat");
+    std::vector<uint8_t> bytes = small_uncompressed_mat(path);
+    bytes[kClassCode] = 2;  // mxSTRUCT_CLASS
+    write_file_bytes(path, bytes);
+
+    std::string message = mat_error(path);
+    EXPECT_TRUE(contains(message, path)) << message;
+    EXPECT_TRUE(contains(message, "variable X (element at byte 128): unsupported MATLAB class "
+                                  "code 2")) << message;
+}
+
+TEST(MatLimits, MalformedDimsTagRejected)
+{
+    TempDir dir;
+    std::string path = dir.file("dims_tag.mat");
+    std::vector<uint8_t> bytes = small_uncompressed_mat(path);
+    put_u32_le(bytes, kDimsTagSize, 0x7ffffff1);  // not a whole number of int32 values
+    write_file_bytes(path, bytes);
+
+    std::string message = mat_error(path);
+    EXPECT_TRUE(contains(message, path)) << message;
+    EXPECT_TRUE(contains(message, "element at byte 128: invalid variable header")) << message;
+}
+
+TEST(MatLimits, CompressedElementOverMaximumRejected)
+{
+    TempDir dir;
+    std::string source = dir.file("source.mat");
+    small_uncompressed_mat(source);
+    std::vector<uint8_t> inner;
+    append_u32_le(inner, 14);
+    append_u32_le(inner, 0xfffffff0u);  // declares 4 GiB
+    inner.resize(64, 0);
+    std::string path = dir.file("huge_inner.mat");
+    write_file_bytes(path, compressed_element_mat(source, inner));
+
+    std::string message = mat_error(path);
+    EXPECT_TRUE(contains(message, path)) << message;
+    EXPECT_TRUE(contains(message, "the compressed element declares 4294967280 bytes, more than "
+                                  "the maximum of 2147483647")) << message;
+}
+
+TEST(MatLimits, CompressedDataPastInnerTagRejected)
+{
+    TempDir dir;
+    std::string source = dir.file("source.mat");
+    small_uncompressed_mat(source);
+    std::vector<uint8_t> inner;
+    append_u32_le(inner, 14);
+    append_u32_le(inner, 16);  // declares 16 bytes, but 1 MiB follows
+    inner.resize(8 + (1u << 20), 0);
+    std::string path = dir.file("long_stream.mat");
+    write_file_bytes(path, compressed_element_mat(source, inner));
+
+    std::string message = mat_error(path);
+    EXPECT_TRUE(contains(message, path)) << message;
+    EXPECT_TRUE(contains(message, "compressed data inflates to more than the 24 bytes its "
+                                  "inner tag declares")) << message;
+}
+
+TEST(IdxLimits, GzipDeclaringTooMuchRejected)
+{
+    TempDir dir;
+    std::string images = dir.file("images.gz");
+    // 1,000,000 images of 100x100 are 10^10 bytes, which no gzip file of a
+    // few dozen bytes can contain.
+    write_gzip_bytes(images, idx_bytes(0x00000803, {1000000, 100, 100}, {1, 2, 3}));
+    std::string labels = dir.file("labels");
+    write_file_bytes(labels, idx_bytes(0x00000801, {1}, {1}));
+
+    Dataset dataset;
+    Error error = {};
+    ASSERT_NE(dataset_load_idx(&dataset, images.c_str(), labels.c_str(), &error), 0);
+    std::string message = error.message;
+    EXPECT_TRUE(contains(message, images)) << message;
+    EXPECT_TRUE(contains(message, "the header declares 10000000000 bytes of pixels but the gzip "
+                                  "file of")) << message;
+}
+
+namespace {
+
+std::vector<uint8_t> png_chunk(const char *type, const std::vector<uint8_t> &data)
+{
+    std::vector<uint8_t> chunk;
+    put_big_endian_u32(chunk, static_cast<uint32_t>(data.size()));
+    chunk.insert(chunk.end(), type, type + 4);
+    chunk.insert(chunk.end(), data.begin(), data.end());
+    uLong crc = crc32(0L, chunk.data() + 4, static_cast<uInt>(chunk.size() - 4));
+    put_big_endian_u32(chunk, static_cast<uint32_t>(crc));
+    return chunk;
+}
+
+// A PNG of the declared 8-bit gray size whose image data is one short
+// zlib stream, far less than the size needs.
+std::vector<uint8_t> png_declaring(uint32_t width, uint32_t height)
+{
+    std::vector<uint8_t> bytes = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    std::vector<uint8_t> header;
+    put_big_endian_u32(header, width);
+    put_big_endian_u32(header, height);
+    header.insert(header.end(), {8, 0, 0, 0, 0});  // 8-bit gray, no interlace
+    std::vector<uint8_t> ihdr = png_chunk("IHDR", header);
+    std::vector<uint8_t> idat = png_chunk("IDAT", {0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01});
+    std::vector<uint8_t> iend = png_chunk("IEND", {});
+    bytes.insert(bytes.end(), ihdr.begin(), ihdr.end());
+    bytes.insert(bytes.end(), idat.begin(), idat.end());
+    bytes.insert(bytes.end(), iend.begin(), iend.end());
+    return bytes;
+}
+
+std::string png_error(const std::string &path)
+{
+    Image image;
+    Error error = {};
+    EXPECT_NE(image_read_png(path.c_str(), &image, &error), 0);
+    EXPECT_EQ(image.pixels, nullptr);
+    return error.message;
+}
+
+}  // namespace
+
+TEST(PngLimits, TooManyPixelsRejected)
+{
+    TempDir dir;
+    std::string path = dir.file("5000x5000.png");
+    write_file_bytes(path, png_declaring(5000, 5000));
+
+    std::string message = png_error(path);
+    EXPECT_TRUE(contains(message, path)) << message;
+    EXPECT_TRUE(contains(message, "PNG of 5000x5000 pixels is too large: at most 16777216 "
+                                  "pixels")) << message;
+}
+
+TEST(PngLimits, SideOverLimitRejected)
+{
+    TempDir dir;
+    std::string path = dir.file("9000x1.png");
+    write_file_bytes(path, png_declaring(9000, 1));
+
+    std::string message = png_error(path);
+    EXPECT_TRUE(contains(message, path + ": invalid or unsupported PNG")) << message;
+    EXPECT_TRUE(contains(message, "Invalid IHDR data")) << message;  // libpng 1.6 message
+}
+
+TEST(PngLimits, DataPastFileSizeRejected)
+{
+    TempDir dir;
+    std::string path = dir.file("4000x4000.png");
+    std::vector<uint8_t> bytes = png_declaring(4000, 4000);
+    write_file_bytes(path, bytes);
+
+    std::string message = png_error(path);
+    EXPECT_TRUE(contains(message, path)) << message;
+    EXPECT_TRUE(contains(message, "PNG header declares 4000x4000 pixels (16000000 bytes of "
+                                  "image data) but the " +
+                                      std::to_string(bytes.size()) + "-byte file cannot "
+                                                                      "contain that much"))
+        << message;
+}
+
+// --- the programs ------------------------------------------------------
+
+namespace {
+
+struct ProgramRun {
+    int exit_status;
+    std::string output;  // stdout and stderr together
+};
+
+ProgramRun run(const std::string &command)
+{
+    FILE *pipe = popen((command + " 2>&1").c_str(), "r");
+    ProgramRun result = {-1, ""};
+    if (pipe == nullptr) {
+        return result;
+    }
+    std::array<char, 4096> buffer;
+    size_t read;
+    while ((read = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+        result.output.append(buffer.data(), read);
+    }
+    int status = pclose(pipe);
+    result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return result;
+}
+
+int count_lines(const std::string &text)
+{
+    int lines = 0;
+    for (char c : text) {
+        lines += c == '\n';
+    }
+    return lines;
+}
+
+// Saves an LNet checkpoint for 1x8x8 inputs, enough for svhn-predict to
+// start and read its images.
+void save_small_model(const std::string &path)
+{
+    Error error = {};
+    const Shape shape = {1, 8, 8};
+    Network *network = model_create(MODEL_LNET, shape, DATASET_CLASSES, 1, BACKEND_REFERENCE,
+                                    &error);
+    ASSERT_NE(network, nullptr) << error.message;
+    for (size_t i = 0; i < network->param_count; i++) {
+        network->params[i] = 0.01f * static_cast<float>(i % 7);
+    }
+    Optimizer optimizer;
+    OptimizerConfig config = optimizer_default_config(OPTIMIZER_SGD);
+    ASSERT_EQ(optimizer_init(&optimizer, &config, network->param_count, &error), 0);
+    int order[2] = {1, 0};
+    TrainProgress progress = {};
+    progress.order = order;
+    progress.order_count = 2;
+    progress.normalization.mean[0] = 0.5f;
+    progress.normalization.std[0] = 0.25f;
+    CheckpointSource source = {};
+    source.model = MODEL_LNET;
+    source.classes = DATASET_CLASSES;
+    source.batch_size = 1;
+    source.network = network;
+    source.optimizer = &optimizer;
+    source.progress = &progress;
+    int status = checkpoint_save(path.c_str(), &source, &error);
+    optimizer_free(&optimizer);
+    network_free(network);
+    ASSERT_EQ(status, 0) << error.message;
+}
+
+}  // namespace
+
+TEST(BadInputCli, TrainCorruptMatExitsOne)
+{
+    TempDir dir;
+    write_mat(dir.file("test_32x32.mat"), {svhn_images(32, 32, 3, 4), svhn_labels({1, 2, 3, 4})},
+              true);
+    std::string train = dir.file("train_32x32.mat");
+    write_mat(train, {svhn_images(32, 32, 3, 8), svhn_labels({1, 2, 3, 4, 5, 6, 7, 8})}, true);
+    std::vector<uint8_t> bytes = read_file_bytes(train);
+    bytes.resize(bytes.size() / 2);
+    write_file_bytes(train, bytes);
+
+    ProgramRun result = run(std::string(SVHN_TRAIN_PATH) + " --data " + dir.path() +
+                            " --epochs 1");
+    EXPECT_EQ(result.exit_status, 1) << result.output;
+    EXPECT_EQ(count_lines(result.output), 1) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-train: " + train + ": variable X")) << result.output;
+    EXPECT_TRUE(contains(result.output, "file truncated")) << result.output;
+}
+
+TEST(BadInputCli, TrainTruncatedIdxExitsOne)
+{
+    TempDir dir;
+    std::string images = dir.file("train-images-idx3-ubyte");
+    write_file_bytes(images, idx_bytes(0x00000803, {3, 4, 4}, idx_test_images(2, 4, 4)));
+    write_file_bytes(dir.file("train-labels-idx1-ubyte"), idx_bytes(0x00000801, {3}, {1, 2, 3}));
+
+    ProgramRun result = run(std::string(SVHN_TRAIN_PATH) + " --data " + dir.path() +
+                            " --epochs 1");
+    EXPECT_EQ(result.exit_status, 1) << result.output;
+    EXPECT_EQ(count_lines(result.output), 1) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-train: " + images + ": file truncated or corrupt"))
+        << result.output;
+}
+
+TEST(BadInputCli, TrainResumeFromTextFileExitsOne)
+{
+    TempDir dir;
+    write_mat(dir.file("train_32x32.mat"), {svhn_images(8, 8, 3, 4), svhn_labels({1, 2, 3, 4})},
+              true);
+    write_mat(dir.file("test_32x32.mat"), {svhn_images(8, 8, 3, 2), svhn_labels({5, 6})}, true);
+    std::string resume = dir.file("notes.txt");
+    write_file_bytes(resume, {'n', 'o', 't', 'e', 's', ' ', 'a', 'n', 'd', ' ', 'm', 'o', 'r',
+                              'e', ' ', 't', 'e', 'x', 't', '\n'});
+
+    ProgramRun result = run(std::string(SVHN_TRAIN_PATH) + " --data " + dir.path() +
+                            " --epochs 1 --resume " + resume);
+    EXPECT_EQ(result.exit_status, 1) << result.output;
+    EXPECT_EQ(count_lines(result.output), 1) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-train: cannot resume: " + resume +
+                                            ": not a checkpoint: wrong magic number"))
+        << result.output;
+}
+
+TEST(BadInputCli, PredictOversizedPngExitsOne)
+{
+    TempDir dir;
+    std::string model = dir.file("model.ckpt");
+    save_small_model(model);
+    std::string image = dir.file("huge.png");
+    write_file_bytes(image, png_declaring(5000, 5000));
+
+    ProgramRun result = run(std::string(SVHN_PREDICT_PATH) + " --model-file " + model + " " +
+                            image);
+    EXPECT_EQ(result.exit_status, 1) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-predict: " + image + ": PNG of 5000x5000 pixels is "
+                                                                   "too large"))
+        << result.output;
+    EXPECT_TRUE(contains(result.output, "1 of 1 images failed")) << result.output;
+}
+
+TEST(BadInputCli, PredictCorruptMatEntryExitsOne)
+{
+    TempDir dir;
+    std::string model = dir.file("model.ckpt");
+    save_small_model(model);
+    std::string mat = dir.file("digits.mat");
+    std::vector<uint8_t> bytes = small_uncompressed_mat(mat);
+    put_u32_le(bytes, kDims + 12, 100000);
+    write_file_bytes(mat, bytes);
+
+    ProgramRun result = run(std::string(SVHN_PREDICT_PATH) + " --model-file " + model + " " +
+                            mat + ":0");
+    EXPECT_EQ(result.exit_status, 1) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-predict: " + mat + ": variable X (element at byte "
+                                                                 "128): the dims declare 4800000 "
+                                                                 "elements"))
+        << result.output;
+}
+
+TEST(BadInputCli, PredictWithoutModelFileExitsTwo)
+{
+    ProgramRun result = run(std::string(SVHN_PREDICT_PATH) + " image.png");
+    EXPECT_EQ(result.exit_status, 2) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-predict: expected --model-file PATH and at least "
+                                        "one image")) << result.output;
+}
+
+TEST(BadInputCli, EvalMissingModelFileExitsOne)
+{
+    TempDir dir;
+    std::string model = dir.file("absent.ckpt");
+    ProgramRun result = run(std::string(SVHN_EVAL_PATH) + " --model-file " + model + " --data " +
+                            dir.path());
+    EXPECT_EQ(result.exit_status, 1) << result.output;
+    EXPECT_EQ(count_lines(result.output), 1) << result.output;
+    EXPECT_TRUE(contains(result.output, model + ": cannot open the checkpoint: No such file"))
+        << result.output;
+}
+
+TEST(BadInputCli, EvalWithoutModelFileExitsTwo)
+{
+    ProgramRun result = run(std::string(SVHN_EVAL_PATH) + " --data /tmp");
+    EXPECT_EQ(result.exit_status, 2) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-eval: --model-file PATH is required"))
+        << result.output;
+}
+
+TEST(BadInputCli, PlotWrongArgumentCountExitsTwo)
+{
+    ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " only-one.csv");
+    EXPECT_EQ(result.exit_status, 2) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-plot: expected 2 arguments, LOG.csv and OUTPUT.png, "
+                                        "got 1")) << result.output;
+}
