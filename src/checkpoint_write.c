@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "checkpoint_format.h"
+#include "svhn/output_path.h"
 
 // Scalars and converted arrays that the tensor list points to while the
 // file is serialised.
@@ -309,6 +310,10 @@ static int sync_folder(const char *path)
 static int write_atomically(const char *path, const unsigned char *buffer, size_t size,
                             Error *error)
 {
+    if (output_path_check(path, "checkpoint", error) != 0) {
+        return -1;
+    }
+
     char temp_path[4096];
     if (snprintf(temp_path, sizeof temp_path, "%s.tmp.XXXXXX", path) >= (int)sizeof temp_path) {
         error_set(error, "%s: checkpoint path is too long", path);

@@ -1,4 +1,5 @@
 #include "svhn/metrics_log.h"
+#include "svhn/output_path.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +9,10 @@
 int metrics_log_write(const char *path, const EpochMetrics *rows, int row_count,
                       float learning_rate, Error *error)
 {
+    if (output_path_check(path, "log file", error) != 0) {
+        return -1;
+    }
+
     char temp_path[4096];
     if (snprintf(temp_path, sizeof temp_path, "%s.tmp", path) >= (int)sizeof temp_path) {
         error_set(error, "%s: log path is too long", path);
@@ -16,7 +21,8 @@ int metrics_log_write(const char *path, const EpochMetrics *rows, int row_count,
 
     FILE *file = fopen(temp_path, "w");
     if (file == NULL) {
-        error_set(error, "%s: cannot create the log file: %s", temp_path, strerror(errno));
+        error_set(error, "%s: cannot create the temporary file %s: %s", path, temp_path,
+                  strerror(errno));
         return -1;
     }
 

@@ -22,8 +22,8 @@ static int check_resume(const TrainProgress *resume, const TrainConfig *config,
         return -1;
     }
     if (resume->epochs_done >= config->epochs) {
-        error_set(error, "the checkpoint already has %d epochs, and this run asks for %d "
-                  "in total; raise --epochs to train more", resume->epochs_done,
+        error_set(error, "the checkpoint has %d completed epoch(s) and this run asks for "
+                  "%d in total; raise --epochs to train more", resume->epochs_done,
                   config->epochs);
         return -1;
     }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -103,4 +104,50 @@ TEST(Cli, TrainLimitUsesFirstExamples)
     EXPECT_EQ(run.exit_status, 0) << run.output;
     EXPECT_TRUE(contains(run.output, "data: mnist")) << run.output;
     EXPECT_TRUE(contains(run.output, "500 train, 200 test, 1x28x28")) << run.output;
+}
+
+TEST(Cli, ShortHelpAndUnknownShortOption)
+{
+    ProgramRun help = run_train("-h");
+    EXPECT_EQ(help.exit_status, 0);
+    EXPECT_TRUE(contains(help.output, "--batch-size")) << help.output;
+
+    ProgramRun unknown = run_train("-x");
+    EXPECT_EQ(unknown.exit_status, 2);
+    EXPECT_TRUE(contains(unknown.output, "unknown option '-x'")) << unknown.output;
+}
+
+// Output paths are checked before the data is even read, so the data
+// folder here does not need to exist.
+TEST(Cli, OutputPathInMissingFolderFailsAtStart)
+{
+    ProgramRun run = run_train("--data /nonexistent/data --log /nonexistent/svhn-logs/run.csv");
+    EXPECT_EQ(run.exit_status, 1);
+    EXPECT_TRUE(contains(run.output, "/nonexistent/svhn-logs/run.csv")) << run.output;
+    EXPECT_TRUE(contains(run.output, "does not exist")) << run.output;
+    EXPECT_FALSE(contains(run.output, "epoch")) << run.output;
+}
+
+TEST(Cli, OutputPathThatIsNotRegularFileIsRejected)
+{
+    char folder[] = "/tmp/svhn-cli-test-XXXXXX";
+    ASSERT_NE(mkdtemp(folder), nullptr);
+    std::string link = std::string(folder) + "/link.ckpt";
+    std::string target = std::string(folder) + "/target.ckpt";
+    ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
+
+    ProgramRun to_folder = run_train(std::string("--data /nonexistent/data --save ") + folder);
+    EXPECT_EQ(to_folder.exit_status, 1);
+    EXPECT_TRUE(contains(to_folder.output, "not a regular file")) << to_folder.output;
+
+    ProgramRun to_link = run_train("--data /nonexistent/data --log " + link);
+    EXPECT_EQ(to_link.exit_status, 1);
+    EXPECT_TRUE(contains(to_link.output, "not a regular file")) << to_link.output;
+
+    ProgramRun to_device = run_train("--data /nonexistent/data --plot /dev/null");
+    EXPECT_EQ(to_device.exit_status, 1);
+    EXPECT_TRUE(contains(to_device.output, "/dev/null")) << to_device.output;
+
+    unlink(link.c_str());
+    rmdir(folder);
 }

@@ -9,6 +9,7 @@
 #include "options.h"
 #include "train_outputs.h"
 #include "svhn/models.h"
+#include "svhn/output_path.h"
 #include "svhn/trainer.h"
 
 enum {
@@ -73,6 +74,18 @@ int main(int argc, char **argv)
         return EXIT_INVALID_OPTION;
     case OPTIONS_OK:
         break;
+    }
+
+    // Output paths are checked before any training, so a wrong path fails in
+    // seconds rather than after the first epoch.
+    const char *output_paths[] = {options.save_path, options.log_path, options.plot_path};
+    const char *output_names[] = {"--save file", "--log file", "--plot file"};
+    for (int i = 0; i < 3; i++) {
+        if (output_paths[i] != NULL &&
+            output_path_check(output_paths[i], output_names[i], &error) != 0) {
+            fprintf(stderr, "svhn-train: %s\n", error.message);
+            return EXIT_RUNTIME_ERROR;
+        }
     }
 
     int threads = options.threads > 0 ? options.threads : omp_get_num_procs();

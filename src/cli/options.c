@@ -51,7 +51,7 @@ static const char help_text[] =
     "                       position come from it; --model and the data's image shape\n"
     "                       must match it, --epochs is the total including the epochs\n"
     "                       already done, and --log rewrites the saved rows first\n"
-    "  --help               show this help and exit\n"
+    "  -h, --help           show this help and exit\n"
     "\n"
     "Ctrl-C (SIGINT) stops training after the current step and prints the epochs\n"
     "and steps completed; a second Ctrl-C ends the program at once.\n"
@@ -326,20 +326,24 @@ OptionsStatus train_options_parse(TrainOptions *options, int argc, char **argv,
     optind = 0;  // 0 rather than 1 makes glibc reset its internal state too
     opterr = 0;  // errors are reported through `error`, not printed by getopt
     for (;;) {
-        int option = getopt_long(argc, argv, "", long_options, NULL);
+        int option = getopt_long(argc, argv, "h", long_options, NULL);
         if (option == -1) {
             break;
         }
-        if (option == OPT_HELP) {
+        if (option == OPT_HELP || option == 'h') {
             fputs(help_text, help_stream);
             return OPTIONS_HELP;
         }
         if (option == '?') {
-            const char *given = argv[optind - 1];
-            if (optopt != 0) {
-                error_set(error, "option %s needs a value; see --help", given);
+            // getopt sets optopt to a long option's code when its value is
+            // missing, to the letter of an unknown short option, and to 0
+            // for an unknown long option.
+            if (optopt >= OPT_MODEL) {
+                error_set(error, "option %s needs a value; see --help", argv[optind - 1]);
+            } else if (optopt != 0) {
+                error_set(error, "unknown option '-%c'; see --help", optopt);
             } else {
-                error_set(error, "unknown option '%s'; see --help", given);
+                error_set(error, "unknown option '%s'; see --help", argv[optind - 1]);
             }
             return OPTIONS_INVALID;
         }
