@@ -151,3 +151,26 @@ TEST(Cli, OutputPathThatIsNotRegularFileIsRejected)
     unlink(link.c_str());
     rmdir(folder);
 }
+
+TEST(Cli, ResumeNamesIgnoredCommandLineSettings)
+{
+    const char *sample_dir = std::getenv("SVHN_SAMPLE_DIR");
+    if (sample_dir == nullptr) {
+        GTEST_SKIP() << "SVHN_SAMPLE_DIR is not set";
+    }
+    char folder[] = "/tmp/svhn-cli-resume-XXXXXX";
+    ASSERT_NE(mkdtemp(folder), nullptr);
+    std::string checkpoint = std::string(folder) + "/run.ckpt";
+    std::string common = std::string("--data ") + sample_dir + " --threads 1 --batch-size 16";
+
+    ProgramRun first = run_train(common + " --epochs 1 --save " + checkpoint);
+    ASSERT_EQ(first.exit_status, 0) << first.output;
+
+    ProgramRun resumed = run_train(common + " --epochs 2 --lr 0.5 --resume " + checkpoint);
+    EXPECT_EQ(resumed.exit_status, 0) << resumed.output;
+    EXPECT_TRUE(contains(resumed.output, "ignoring --lr")) << resumed.output;
+    EXPECT_FALSE(contains(resumed.output, "--batch-size\n")) << resumed.output;
+
+    std::remove(checkpoint.c_str());
+    rmdir(folder);
+}

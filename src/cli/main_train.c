@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "options.h"
@@ -61,6 +62,38 @@ static void print_setup(const TrainOptions *options, const DataSplit *data,
            options->compute_only ? "  compute only" : "");
 }
 
+// Tells the user which training settings from the command line a resumed
+// run replaces with the checkpoint's, so the change is not silent.
+static void warn_overridden_settings(const TrainOptions *requested, const TrainOptions *used)
+{
+    const OptimizerConfig *r = &requested->optimizer;
+    const OptimizerConfig *u = &used->optimizer;
+    char list[160] = "";
+
+    if (requested->batch_size != used->batch_size) {
+        strcat(list, " --batch-size");
+    }
+    if (requested->seed != used->seed) {
+        strcat(list, " --seed");
+    }
+    if (r->kind != u->kind) {
+        strcat(list, " --optimizer");
+    }
+    if (r->learning_rate != u->learning_rate) {
+        strcat(list, " --lr");
+    }
+    if (r->momentum != u->momentum) {
+        strcat(list, " --momentum");
+    }
+    if (r->weight_decay != u->weight_decay) {
+        strcat(list, " --weight-decay");
+    }
+    if (list[0] != '\0') {
+        fprintf(stderr, "svhn-train: note: a resumed run keeps the checkpoint's batch size, "
+                "seed and optimizer settings; ignoring%s\n", list);
+    }
+}
+
 int main(int argc, char **argv)
 {
     TrainOptions options;
@@ -101,11 +134,15 @@ int main(int argc, char **argv)
 
     // A resumed run takes its batch size, seed and optimizer from the checkpoint.
     Checkpoint checkpoint = {0};
+    const TrainOptions requested = options;
     if (options.resume_path != NULL &&
         train_resume_load(&checkpoint, &options, data.train.shape, &error) != 0) {
         fprintf(stderr, "svhn-train: cannot resume: %s\n", error.message);
         data_split_free(&data);
         return EXIT_RUNTIME_ERROR;
+    }
+    if (options.resume_path != NULL && requested.resume_settings_given) {
+        warn_overridden_settings(&requested, &options);
     }
     print_setup(&options, &data, threads);
     if (options.resume_path != NULL) {

@@ -350,6 +350,10 @@ OptionsStatus train_options_parse(TrainOptions *options, int argc, char **argv,
         if (apply_option(options, option, optarg, &lr_given, error) != 0) {
             return OPTIONS_INVALID;
         }
+        if (option == OPT_BATCH_SIZE || option == OPT_SEED || option == OPT_OPTIMIZER ||
+            option == OPT_LR || option == OPT_MOMENTUM || option == OPT_WEIGHT_DECAY) {
+            options->resume_settings_given = 1;
+        }
     }
 
     if (optind < argc) {

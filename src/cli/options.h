@@ -32,6 +32,7 @@ typedef struct {
     const char *save_path;    // checkpoint written after every epoch, or NULL
     int save_every;           // also write it every N steps; 0 for epoch ends only
     const char *resume_path;  // checkpoint to continue from, or NULL
+    int resume_settings_given;  // --batch-size, --seed or an optimizer option was given
     const char *plot_path;    // PNG of the curves, redrawn after every epoch, or NULL
 } TrainOptions;
 
