@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "linear_shape.h"
 #include "svhn/layer.h"
 
 typedef struct {
@@ -111,30 +112,18 @@ static const LayerOps linear_ops = {
 
 Layer *linear_create(Shape in_shape, int out_features)
 {
-    if (!shape_is_valid(in_shape) || out_features <= 0) {
+    if (!linear_shape_is_valid(in_shape, out_features)) {
         return NULL;
     }
-    if (in_shape.height != 1 || in_shape.width != 1) {
-        return NULL;  // a Flatten layer must come first
-    }
-    int in_features = in_shape.channels;
 
     Linear *linear = calloc(1, sizeof(*linear));
     if (linear == NULL) {
         return NULL;
     }
-    linear->in_features = in_features;
+    linear->in_features = in_shape.channels;
     linear->out_features = out_features;
 
     Layer *layer = &linear->base;
-    layer->ops = &linear_ops;
-    layer->in_shape = in_shape;
-    layer->out_shape = (Shape){out_features, 1, 1};
-    layer->params[0] = (Param){.name = "weight",
-                               .size = (size_t)out_features * in_features,
-                               .fan_in = in_features};
-    layer->params[1] = (Param){.name = "bias", .size = (size_t)out_features};
-    layer->param_count = 2;
-    layer->init_gain = 1.0f;
+    linear_layer_init(layer, &linear_ops, in_shape, out_features);
     return layer;
 }

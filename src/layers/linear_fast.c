@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "linear_shape.h"
 #include "svhn/layers_fast.h"
 #include "svhn/linear_kernels.h"
 
@@ -67,33 +68,21 @@ static const LayerOps linear_fast_ops = {
 
 Layer *linear_fast_create(Shape in_shape, int out_features, int options)
 {
-    if (!shape_is_valid(in_shape) || out_features <= 0) {
+    if (!linear_shape_is_valid(in_shape, out_features)) {
         return NULL;
     }
-    if (in_shape.height != 1 || in_shape.width != 1) {
-        return NULL;  // a Flatten layer must come first
-    }
-    int in_features = in_shape.channels;
 
     LinearFast *linear = calloc(1, sizeof(*linear));
     if (linear == NULL) {
         return NULL;
     }
-    linear->in_features = in_features;
+    linear->in_features = in_shape.channels;
     linear->out_features = out_features;
     linear->fuse_relu = (options & LINEAR_FAST_FUSE_RELU) != 0;
     linear->skip_input_gradient = (options & LINEAR_FAST_NO_INPUT_GRADIENT) != 0;
     linear->level = simd_active_level();
 
     Layer *layer = &linear->base;
-    layer->ops = &linear_fast_ops;
-    layer->in_shape = in_shape;
-    layer->out_shape = (Shape){out_features, 1, 1};
-    layer->params[0] = (Param){.name = "weight",
-                               .size = (size_t)out_features * in_features,
-                               .fan_in = in_features};
-    layer->params[1] = (Param){.name = "bias", .size = (size_t)out_features};
-    layer->param_count = 2;
-    layer->init_gain = 1.0f;
+    linear_layer_init(layer, &linear_fast_ops, in_shape, out_features);
     return layer;
 }
