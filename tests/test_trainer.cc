@@ -160,7 +160,7 @@ TEST(Training, NanLossStopsWithEpochAndStep)
     data_split_free(&split);
 }
 
-TEST(Training, CsvLogHasHeaderAndOneRowPerEpoch)
+TEST(Training, CsvLogRowPerEpoch)
 {
     DataSplit split = make_split({1, 8, 8}, 50, 20);
     char folder[] = "/tmp/svhn-trainer-test-XXXXXX";
@@ -193,7 +193,7 @@ TEST(Training, CsvLogHasHeaderAndOneRowPerEpoch)
 }
 
 // The last batch of an epoch is smaller (50 = 3 x 16 + 2) and must train too.
-TEST(Training, SameSeedGivesSameLossesAndOtherSeedDiffers)
+TEST(Training, SeedDeterminesLosses)
 {
     DataSplit split = make_split({1, 8, 8}, 50, 20);
 

@@ -39,7 +39,7 @@ typedef struct {
 typedef enum {
     OPTIONS_OK,
     OPTIONS_HELP,     // --help was given; the help text is printed
-    OPTIONS_INVALID,  // the error holds a one-line message
+    OPTIONS_INVALID,  // the error contains a one-line message
 } OptionsStatus;
 
 // Parses argv into options, starting from the defaults (LNet, Adam, lr 1e-3,
