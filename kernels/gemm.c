@@ -63,24 +63,32 @@ static int min_int(int a, int b)
 }
 
 // Runs the micro-kernel on a tile that is cut off by the edge of C
-// (rows < mr or cols < nr) through a full-size scratch tile.
+// (rows < mr or cols < nr) through a full-size scratch tile. Only the part
+// of the scratch the kernel reads is set: the C values when accumulating,
+// with zeros past the edge, and the bias when it is cut off too.
 static void run_edge_tile(const GemmKernelInfo *kernel, int kc, const float *a_packed,
                           const float *b_packed, float *c, ptrdiff_t ldc, int rows,
                           int cols, const float *bias, int accumulate, int relu)
 {
     _Alignas(64) float scratch[GEMM_MAX_MR * GEMM_MAX_NR];
     _Alignas(64) float bias_scratch[GEMM_MAX_NR];
+    const int mr = kernel->mr;
     const int nr = kernel->nr;
 
-    memset(scratch, 0, sizeof scratch);
     if (accumulate) {
-        for (int i = 0; i < rows; i++) {
-            memcpy(scratch + i * nr, c + i * ldc, (size_t)cols * sizeof(float));
+        for (int i = 0; i < mr; i++) {
+            float *row = scratch + i * nr;
+            int copied = 0;
+            if (i < rows) {
+                memcpy(row, c + i * ldc, (size_t)cols * sizeof(float));
+                copied = cols;
+            }
+            memset(row + copied, 0, (size_t)(nr - copied) * sizeof(float));
         }
     }
-    if (bias != NULL) {
-        memset(bias_scratch, 0, sizeof bias_scratch);
+    if (bias != NULL && cols < nr) {
         memcpy(bias_scratch, bias, (size_t)cols * sizeof(float));
+        memset(bias_scratch + cols, 0, (size_t)(nr - cols) * sizeof(float));
         bias = bias_scratch;
     }
 

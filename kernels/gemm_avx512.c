@@ -19,6 +19,9 @@ static void tile_avx512(int kc, const float *a_packed, const float *b_packed,
 {
     __m512 acc0[MR];
     __m512 acc1[MR];
+    // Full unrolling keeps the accumulators in registers; a rolled loop
+    // makes the compiler keep them in a stack array instead.
+#pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
         acc0[i] = _mm512_setzero_ps();
         acc1[i] = _mm512_setzero_ps();
@@ -39,6 +42,7 @@ static void tile_avx512(int kc, const float *a_packed, const float *b_packed,
     const __m512 zero = _mm512_setzero_ps();
     const __m512 bias0 = bias != NULL ? _mm512_loadu_ps(bias) : zero;
     const __m512 bias1 = bias != NULL ? _mm512_loadu_ps(bias + 16) : zero;
+#pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
         float *row = c + i * ldc;
         __m512 y0 = _mm512_add_ps(acc0[i], bias0);
