@@ -125,9 +125,12 @@ static void fill_random(float *values, size_t count, Rng *rng)
     }
 }
 
-static void bench_each_layer(BenchContext *context, const BenchSettings *settings,
-                             ModelKind kind, FILE *stream, const char **separator)
+// Times every layer and returns the useful floating-point operations of one
+// training step: every forward plus every backward counted as below.
+static double bench_each_layer(BenchContext *context, const BenchSettings *settings,
+                               ModelKind kind, FILE *stream, const char **separator)
 {
+    double step_flops = 0.0;
     Network *network = context->network;
     char name[96];
 
@@ -147,6 +150,7 @@ static void bench_each_layer(BenchContext *context, const BenchSettings *setting
             backward_flops = 2.0 * forward_flops;
         }
         parameters_before |= layer->param_count > 0;
+        step_flops += forward_flops + backward_flops;
 
         const double forward = bench_median_seconds(run_layer_forward, context, settings->runs);
         print_row(stream, settings, separator, kind, i, name, "forward", forward,
@@ -156,6 +160,7 @@ static void bench_each_layer(BenchContext *context, const BenchSettings *setting
         print_row(stream, settings, separator, kind, i, name, "backward", backward,
                   backward_flops);
     }
+    return step_flops;
 }
 
 int bench_model_layers(ModelKind kind, Backend backend, const BenchSettings *settings,
@@ -200,7 +205,7 @@ int bench_model_layers(ModelKind kind, Backend backend, const BenchSettings *set
                             .batch = batch};
     network_forward(network, input, batch);
 
-    bench_each_layer(&context, settings, kind, stream, separator);
+    const double step_flops = bench_each_layer(&context, settings, kind, stream, separator);
 
     const int last = network->layer_count;
     print_row(stream, settings, separator, kind, last, "softmax cross-entropy", "forward",
@@ -210,15 +215,8 @@ int bench_model_layers(ModelKind kind, Backend backend, const BenchSettings *set
     print_row(stream, settings, separator, kind, last + 1, "Adam step", "update",
               bench_median_seconds(run_optimizer_step, &context, settings->runs), 0.0);
 
-    double model_flops = 0.0;
-    for (int i = 0; i < network->layer_count; i++) {
-        model_flops += network->layers[i]->ops->flops(network->layers[i]);
-    }
-    // Forward, then backward at twice the forward cost: an estimate, because
-    // the first layer skips its input gradient.
     print_row(stream, settings, separator, kind, -1, "training step", "step",
-              bench_median_seconds(run_training_step, &context, settings->runs),
-              3.0 * model_flops * batch);
+              bench_median_seconds(run_training_step, &context, settings->runs), step_flops);
 
     optimizer_free(&optimizer);
     free(dlogits);
