@@ -141,10 +141,6 @@ static void gemm_serial(const GemmKernelInfo *kernel, int m, int n, int k,
             const int last = pc + kc == k;
             const int relu = last && epilogue.relu;
 
-            MatrixView b_block = b;
-            b_block.data = b.data + pc * b.row_stride + jc * b.col_stride;
-            gemm_pack_b(pack_b, b_block, kc, nc, kernel);
-
             for (int ic = 0; ic < m; ic += kernel->mc) {
                 const int mc = min_int(kernel->mc, m - ic);
                 MatrixView a_block = a;
@@ -154,6 +150,16 @@ static void gemm_serial(const GemmKernelInfo *kernel, int m, int n, int k,
                 for (int jr = 0; jr < nc; jr += nr) {
                     const int cols = min_int(nr, nc - jr);
                     const float *b_sliver = pack_b + (ptrdiff_t)jr * kc;
+                    // Each sliver of B is packed just before its first use,
+                    // while it is still in L1, instead of packing the whole
+                    // (kc, nc) panel first and reading it back from L3.
+                    if (ic == 0) {
+                        MatrixView b_sliver_source = b;
+                        b_sliver_source.data =
+                            b.data + pc * b.row_stride + (jc + jr) * b.col_stride;
+                        gemm_pack_b(pack_b + (ptrdiff_t)jr * kc, b_sliver_source, kc, cols,
+                                    kernel);
+                    }
                     const float *bias = last && epilogue.bias != NULL
                                             ? epilogue.bias + jc + jr : NULL;
 

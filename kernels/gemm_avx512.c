@@ -1,15 +1,17 @@
-// AVX-512 GEMM micro-kernel: a 14x32 tile of C in 28 zmm accumulators.
+// AVX-512 GEMM micro-kernel: a 10x32 tile of C in 20 zmm accumulators.
 //
-// Each k step loads two 16-float vectors of B and broadcasts 14 values of A,
-// so 28 independent FMAs hide the FMA latency on two FMA pipes, and 30 of
-// the 32 zmm registers are in use.
+// Each k step loads two 16-float vectors of B and broadcasts 10 values of A:
+// 20 independent FMAs, more than the 8 in flight that two FMA pipes of
+// latency 4 need. Ten rows divide the batch of 250 exactly, so the MLP and
+// LNet products run no edge tiles along the batch; 14 rows (28
+// accumulators) measured about 2% slower on them.
 
 #include <immintrin.h>
 
 #include "gemm_internal.h"
 #include "gemm_pack.h"
 
-#define MR 14
+#define MR 10
 #define NR 32
 
 __attribute__((target("avx512f")))
@@ -25,6 +27,16 @@ static void tile_avx512(int kc, const float *a_packed, const float *b_packed,
     for (int i = 0; i < MR; i++) {
         acc0[i] = _mm512_setzero_ps();
         acc1[i] = _mm512_setzero_ps();
+    }
+
+    // The C tile is read only after the kc steps; asking for its cache
+    // lines now hides their latency behind the arithmetic.
+    if (accumulate) {
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; i++) {
+            _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+            _mm_prefetch((const char *)(c + i * ldc + 16), _MM_HINT_T0);
+        }
     }
 
     for (int p = 0; p < kc; p++) {
@@ -60,7 +72,8 @@ static void tile_avx512(int kc, const float *a_packed, const float *b_packed,
     }
 }
 
-// kc * NR * 4 bytes = 32 KiB for the B sliver; mc rows of A fit L2.
+// kc * NR * 4 bytes = 32 KiB for the B sliver; mc rows of A (250 KiB) fit
+// L2, and one A block covers a batch of 250.
 const GemmKernelInfo gemm_kernel_avx512 = {
-    .tile = tile_avx512, .pack_transposed = gemm_pack_transposed_avx512, .mr = MR, .nr = NR, .mc = 252, .kc = 256, .nc = 1024,
+    .tile = tile_avx512, .pack_transposed = gemm_pack_transposed_avx512, .mr = MR, .nr = NR, .mc = 250, .kc = 256, .nc = 1024,
 };

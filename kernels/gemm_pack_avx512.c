@@ -1,4 +1,4 @@
-// AVX-512 transposing pack for the 14x32 micro-kernel's panels: 16 source
+// AVX-512 transposing pack for the micro-kernel's panels: 16 source
 // vectors at a time are loaded 16 k steps deep and transposed in registers,
 // instead of moving one float at a time.
 
@@ -61,7 +61,7 @@ static void pack_block(float *dst, const float *src, ptrdiff_t vector_stride, in
     }
 }
 
-// Widths up to 32 (both panels of the 14x32 micro-kernel); wider ones go
+// Widths up to 32 (both panels of the 10x32 micro-kernel); wider ones go
 // to the portable pack.
 __attribute__((target("avx512f")))
 void gemm_pack_transposed_avx512(float *dst, const float *src, ptrdiff_t vector_stride,
