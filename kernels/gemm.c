@@ -203,6 +203,11 @@ void gemm(SimdLevel level, int m, int n, int k, MatrixView a, MatrixView b,
         apply_epilogue_only(m, n, c, ldc, epilogue);
         return;
     }
+    if (level == SIMD_AVX512 && n <= GEMM_DOT_MAX_N && a.col_stride == 1 &&
+        b.row_stride == 1) {
+        gemm_dot_avx512(m, n, k, a, b, c, ldc, epilogue);
+        return;
+    }
     const GemmKernelInfo *kernel = kernel_for_level(level);
 
     const double flops = 2.0 * m * n * k;

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "svhn/gemm.h"
 #include "svhn/simd.h"
 
 // Computes one (mr, nr) tile of C from packed panels over kc steps:
@@ -42,6 +43,13 @@ typedef struct {
 #define GEMM_MAX_MC 256
 #define GEMM_MAX_KC 384
 #define GEMM_MAX_NC 2048
+
+// The dot-product form (gemm_dot_avx512.c) takes products with at most
+// this many columns whose A rows and B columns are contiguous along k.
+#define GEMM_DOT_MAX_N 12
+
+void gemm_dot_avx512(int m, int n, int k, MatrixView a, MatrixView b, float *c,
+                     ptrdiff_t ldc, GemmEpilogue epilogue);
 
 extern const GemmKernelInfo gemm_kernel_scalar;
 extern const GemmKernelInfo gemm_kernel_avx2;

@@ -209,12 +209,15 @@ void run_gemm_case(SimdLevel level, const GemmCase &test_case)
 TEST_P(GemmLevelTest, AwkwardShapesAllLayouts)
 {
     const Layout layouts[] = {Layout::kRowMajor, Layout::kTransposed};
-    // Sizes around the tile widths (4, 6, 14 rows; 16, 32 columns) and
-    // the cache blocks (k blocks of 256, row blocks of 128 to 252).
+    // Sizes around the tile widths (4, 6, 10 rows; 16, 32 columns), the
+    // cache blocks (k blocks of 256, row blocks of 128 to 250), and the
+    // dot-product form for at most 12 columns (pairs of rows, 16 k steps
+    // per vector, 12 columns per block).
     const int shapes[][3] = {
         {1, 1, 1},    {1, 37, 5},   {37, 1, 5},   {1, 1, 300},  {13, 31, 17},
-        {14, 32, 16}, {15, 33, 257}, {29, 65, 3}, {253, 47, 513}, {7, 1030, 9},
-        {6, 16, 1},   {130, 17, 256},
+        {10, 32, 16}, {11, 33, 257}, {29, 65, 3}, {253, 47, 513}, {7, 1030, 9},
+        {6, 16, 1},   {130, 17, 256}, {251, 10, 1025}, {3, 12, 17}, {5, 7, 16},
+        {2, 13, 40},
     };
     for (const auto &shape : shapes) {
         for (Layout a_layout : layouts) {
@@ -229,10 +232,13 @@ TEST_P(GemmLevelTest, AwkwardShapesAllLayouts)
 
 TEST_P(GemmLevelTest, EpilogueVariants)
 {
-    for (int variant = 0; variant < 8; variant++) {
-        GemmCase test_case = {45, 70, 300, Layout::kRowMajor, Layout::kTransposed, 0, 0,
-                              (variant & 1) != 0, (variant & 2) != 0, (variant & 4) != 0};
-        run_gemm_case(GetParam(), test_case);
+    // 70 columns take the blocked kernels; 10 the dot-product form.
+    for (int n : {70, 10}) {
+        for (int variant = 0; variant < 8; variant++) {
+            GemmCase test_case = {45, n, 300, Layout::kRowMajor, Layout::kTransposed, 0, 0,
+                                  (variant & 1) != 0, (variant & 2) != 0, (variant & 4) != 0};
+            run_gemm_case(GetParam(), test_case);
+        }
     }
 }
 
