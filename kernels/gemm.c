@@ -67,7 +67,7 @@ static int min_int(int a, int b)
 // of the scratch the kernel reads is set: the C values when accumulating,
 // with zeros past the edge, and the bias when it is cut off too.
 static void run_edge_tile(const GemmKernelInfo *kernel, int kc, const float *a_packed,
-                          const float *b_packed, float *c, ptrdiff_t ldc, int rows,
+                          const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int rows,
                           int cols, const float *bias, int accumulate, int relu)
 {
     _Alignas(64) float scratch[GEMM_MAX_MR * GEMM_MAX_NR];
@@ -92,7 +92,7 @@ static void run_edge_tile(const GemmKernelInfo *kernel, int kc, const float *a_p
         bias = bias_scratch;
     }
 
-    kernel->tile(kc, a_packed, b_packed, scratch, nr, bias, accumulate, relu);
+    kernel->tile(kc, a_packed, b, ldb, scratch, nr, bias, accumulate, relu);
 
     for (int i = 0; i < rows; i++) {
         memcpy(c + i * ldc, scratch + i * nr, (size_t)cols * sizeof(float));
@@ -118,10 +118,15 @@ static void apply_epilogue_only(int m, int n, float *c, ptrdiff_t ldc,
     }
 }
 
-// The blocked product on the calling thread (the loop order of Goto and van
-// de Geijn's GEMM): for each (kc, nc) panel of B, packed once, for each
-// (mc, kc) panel of A, packed once, run the register tiles. The bias and
-// ReLU apply only with the last kc panel, when C contains the full sum.
+// Computes the blocked product on the calling thread, in the loop order of
+// Goto and van de Geijn's GEMM: for each (kc, nc) panel of B, for each
+// (mc, kc) panel of A, packed once, run the register tiles, sliver of B by
+// sliver. The bias and ReLU apply only with the last kc panel, when C
+// contains the full sum.
+//
+// When C has a single row of tiles (m <= mr) each sliver of B is read only
+// once, so copying it first costs more than it saves: full-width slivers of
+// a B with contiguous rows are then read in place.
 static void gemm_serial(const GemmKernelInfo *kernel, int m, int n, int k,
                         MatrixView a, MatrixView b, float *c, ptrdiff_t ldc,
                         GemmEpilogue epilogue)
@@ -131,6 +136,7 @@ static void gemm_serial(const GemmKernelInfo *kernel, int m, int n, int k,
     float *pack_b = thread_pack_b;
     const int mr = kernel->mr;
     const int nr = kernel->nr;
+    const int b_in_place = m <= mr && b.col_stride == 1;
 
     for (int jc = 0; jc < n; jc += kernel->nc) {
         const int nc = min_int(kernel->nc, n - jc);
@@ -149,14 +155,20 @@ static void gemm_serial(const GemmKernelInfo *kernel, int m, int n, int k,
 
                 for (int jr = 0; jr < nc; jr += nr) {
                     const int cols = min_int(nr, nc - jr);
+                    const float *b_source =
+                        b.data + pc * b.row_stride + (jc + jr) * b.col_stride;
                     const float *b_sliver = pack_b + (ptrdiff_t)jr * kc;
-                    // Each sliver of B is packed just before its first use,
-                    // while it is still in L1, instead of packing the whole
-                    // (kc, nc) panel first and reading it back from L3.
-                    if (ic == 0) {
+                    ptrdiff_t ldb = nr;
+                    if (b_in_place && cols == nr) {
+                        b_sliver = b_source;
+                        ldb = b.row_stride;
+                    } else if (ic == 0) {
+                        // Each sliver of B is packed just before its first
+                        // use, while it is still in L1, instead of packing
+                        // the whole (kc, nc) panel first and reading it back
+                        // from L3.
                         MatrixView b_sliver_source = b;
-                        b_sliver_source.data =
-                            b.data + pc * b.row_stride + (jc + jr) * b.col_stride;
+                        b_sliver_source.data = b_source;
                         gemm_pack_b(pack_b + (ptrdiff_t)jr * kc, b_sliver_source, kc, cols,
                                     kernel);
                     }
@@ -169,10 +181,10 @@ static void gemm_serial(const GemmKernelInfo *kernel, int m, int n, int k,
                         float *c_tile = c + (ic + ir) * ldc + jc + jr;
 
                         if (rows == mr && cols == nr) {
-                            kernel->tile(kc, a_sliver, b_sliver, c_tile, ldc, bias,
+                            kernel->tile(kc, a_sliver, b_sliver, ldb, c_tile, ldc, bias,
                                          accumulate, relu);
                         } else {
-                            run_edge_tile(kernel, kc, a_sliver, b_sliver, c_tile, ldc,
+                            run_edge_tile(kernel, kc, a_sliver, b_sliver, ldb, c_tile, ldc,
                                           rows, cols, bias, accumulate, relu);
                         }
                     }

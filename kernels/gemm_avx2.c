@@ -11,8 +11,8 @@
 #define NR 16
 
 __attribute__((target("avx2,fma")))
-static void tile_avx2(int kc, const float *a_packed, const float *b_packed,
-                      float *c, ptrdiff_t ldc, const float *bias,
+static void tile_avx2(int kc, const float *a_packed, const float *b,
+                      ptrdiff_t ldb, float *c, ptrdiff_t ldc, const float *bias,
                       int accumulate, int relu)
 {
     __m256 acc0[MR];
@@ -23,15 +23,15 @@ static void tile_avx2(int kc, const float *a_packed, const float *b_packed,
     }
 
     for (int p = 0; p < kc; p++) {
-        const __m256 b0 = _mm256_load_ps(b_packed);
-        const __m256 b1 = _mm256_load_ps(b_packed + 8);
+        const __m256 b0 = _mm256_loadu_ps(b);
+        const __m256 b1 = _mm256_loadu_ps(b + 8);
         for (int i = 0; i < MR; i++) {
             const __m256 a = _mm256_broadcast_ss(a_packed + i);
             acc0[i] = _mm256_fmadd_ps(a, b0, acc0[i]);
             acc1[i] = _mm256_fmadd_ps(a, b1, acc1[i]);
         }
         a_packed += MR;
-        b_packed += NR;
+        b += ldb;
     }
 
     const __m256 zero = _mm256_setzero_ps();

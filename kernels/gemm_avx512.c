@@ -15,8 +15,8 @@
 #define NR 32
 
 __attribute__((target("avx512f")))
-static void tile_avx512(int kc, const float *a_packed, const float *b_packed,
-                        float *c, ptrdiff_t ldc, const float *bias,
+static void tile_avx512(int kc, const float *a_packed, const float *b,
+                        ptrdiff_t ldb, float *c, ptrdiff_t ldc, const float *bias,
                         int accumulate, int relu)
 {
     __m512 acc0[MR];
@@ -40,15 +40,15 @@ static void tile_avx512(int kc, const float *a_packed, const float *b_packed,
     }
 
     for (int p = 0; p < kc; p++) {
-        const __m512 b0 = _mm512_load_ps(b_packed);
-        const __m512 b1 = _mm512_load_ps(b_packed + 16);
+        const __m512 b0 = _mm512_loadu_ps(b);
+        const __m512 b1 = _mm512_loadu_ps(b + 16);
         for (int i = 0; i < MR; i++) {
             const __m512 a = _mm512_set1_ps(a_packed[i]);
             acc0[i] = _mm512_fmadd_ps(a, b0, acc0[i]);
             acc1[i] = _mm512_fmadd_ps(a, b1, acc1[i]);
         }
         a_packed += MR;
-        b_packed += NR;
+        b += ldb;
     }
 
     const __m512 zero = _mm512_setzero_ps();

@@ -9,13 +9,14 @@
 #include "svhn/gemm.h"
 #include "svhn/simd.h"
 
-// Computes one (mr, nr) tile of C from packed panels over kc steps:
-//   tile = (accumulate ? c : 0) + a_packed · b_packed, then + bias, then ReLU.
+// Computes one (mr, nr) tile of C over kc steps:
+//   tile = (accumulate ? c : 0) + a_packed · b, then + bias, then ReLU.
 // a_packed: kc groups of mr floats (one column of A's rows per step);
-// b_packed: kc groups of nr floats (one row of B's columns per step);
-// c: (mr, nr) with row stride ldc; bias: (nr) or NULL.
-typedef void (*GemmTileKernel)(int kc, const float *a_packed, const float *b_packed,
-                               float *c, ptrdiff_t ldc, const float *bias,
+// b: kc rows of nr floats, ldb floats apart (nr for a packed sliver, B's
+// row stride when B is read in place); c: (mr, nr) with row stride ldc;
+// bias: (nr) or NULL.
+typedef void (*GemmTileKernel)(int kc, const float *a_packed, const float *b,
+                               ptrdiff_t ldb, float *c, ptrdiff_t ldc, const float *bias,
                                int accumulate, int relu);
 
 // Packs `count` (at most width) source vectors that are contiguous along k

@@ -7,8 +7,8 @@
 #define MR 4
 #define NR 16
 
-static void tile_scalar(int kc, const float *a_packed, const float *b_packed,
-                        float *c, ptrdiff_t ldc, const float *bias,
+static void tile_scalar(int kc, const float *a_packed, const float *b,
+                        ptrdiff_t ldb, float *c, ptrdiff_t ldc, const float *bias,
                         int accumulate, int relu)
 {
     float acc[MR][NR] = {{0.0f}};
@@ -17,11 +17,11 @@ static void tile_scalar(int kc, const float *a_packed, const float *b_packed,
         for (int i = 0; i < MR; i++) {
             const float a = a_packed[i];
             for (int j = 0; j < NR; j++) {
-                acc[i][j] += a * b_packed[j];
+                acc[i][j] += a * b[j];
             }
         }
         a_packed += MR;
-        b_packed += NR;
+        b += ldb;
     }
 
     for (int i = 0; i < MR; i++) {
