@@ -3,6 +3,8 @@
 
 #include "svhn/gemm.h"
 
+#include <xmmintrin.h>
+
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +120,37 @@ static void apply_epilogue_only(int m, int n, float *c, ptrdiff_t ldc,
     }
 }
 
+// Lines of B ahead of the packing: while the tiles of one sliver run, the
+// source of the next sliver is requested piece by piece, so the packing
+// finds it in cache instead of waiting on memory. The source is `vectors`
+// runs of `run` contiguous floats, `stride` floats apart.
+typedef struct {
+    const float *base;
+    ptrdiff_t stride;
+    int vectors;
+    int lines_per_vector;
+    int next_line;
+} PrefetchCursor;
+
+static PrefetchCursor prefetch_cursor(const float *base, ptrdiff_t stride, int vectors, int run)
+{
+    const int floats_per_line = 16;
+    return (PrefetchCursor){.base = base, .stride = stride, .vectors = vectors,
+                            .lines_per_vector = (run + floats_per_line - 1) / floats_per_line,
+                            .next_line = 0};
+}
+
+static void prefetch_lines(PrefetchCursor *cursor, int count)
+{
+    const int total = cursor->vectors * cursor->lines_per_vector;
+    for (int i = 0; i < count && cursor->next_line < total; i++, cursor->next_line++) {
+        const int vector = cursor->next_line / cursor->lines_per_vector;
+        const int line = cursor->next_line % cursor->lines_per_vector;
+        _mm_prefetch((const char *)(cursor->base + vector * cursor->stride + line * 16),
+                     _MM_HINT_T1);
+    }
+}
+
 // Computes the blocked product on the calling thread, in the loop order of
 // Goto and van de Geijn's GEMM: for each (kc, nc) panel of B, for each
 // (mc, kc) panel of A, packed once, run the register tiles, sliver of B by
@@ -175,9 +208,22 @@ static void gemm_serial(const GemmKernelInfo *kernel, int m, int n, int k,
                     const float *bias = last && epilogue.bias != NULL
                                             ? epilogue.bias + jc + jr : NULL;
 
+                    PrefetchCursor next = {0};
+                    const int next_cols = min_int(nr, nc - jr - nr);
+                    if (ic == 0 && next_cols > 0 && !b_in_place) {
+                        const float *next_source = b_source + nr * b.col_stride;
+                        next = b.col_stride == 1
+                                   ? prefetch_cursor(next_source, b.row_stride, kc, next_cols)
+                                   : prefetch_cursor(next_source, b.col_stride, next_cols, kc);
+                    }
+                    const int tiles = (mc + mr - 1) / mr;
+                    const int lines_per_tile =
+                        (next.vectors * next.lines_per_vector + tiles - 1) / tiles;
+
                     for (int ir = 0; ir < mc; ir += mr) {
                         const int rows = min_int(mr, mc - ir);
                         const float *a_sliver = pack_a + (ptrdiff_t)ir * kc;
+                        prefetch_lines(&next, lines_per_tile);
                         float *c_tile = c + (ic + ir) * ldc + jc + jr;
 
                         if (rows == mr && cols == nr) {
