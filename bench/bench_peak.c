@@ -9,7 +9,7 @@
 // current x86 cores, so the pipes never wait for a result.
 #define CHAINS 12
 #define ITERATIONS 2000000L
-#define RUNS 5
+#define RUNS 9
 
 // Each function returns a value derived from every chain, so the compiler
 // cannot drop the work.
@@ -110,7 +110,19 @@ double bench_peak_gflops(SimdLevel level, int threads)
 {
     static const int lanes[SIMD_LEVEL_COUNT] = {4, 8, 16};
     PeakRun run = {.level = level, .threads = threads};
-    const double seconds = bench_median_seconds(run_chains, &run, RUNS);
+    // Other processes can only slow a run down, so the peak is the fastest
+    // run, not the median: one 3 ms run hit by a burst of load otherwise
+    // lowers the peak and puts kernels above 100% of it.
+    run_chains(&run);
+    double seconds = 0.0;
+    for (int r = 0; r < RUNS; r++) {
+        const double start = bench_now();
+        run_chains(&run);
+        const double elapsed = bench_now() - start;
+        if (r == 0 || elapsed < seconds) {
+            seconds = elapsed;
+        }
+    }
     const double flops = 2.0 * lanes[level] * CHAINS * (double)ITERATIONS * threads;
     return flops / seconds * 1e-9;
 }
