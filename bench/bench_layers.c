@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bench_timing.h"
+#include "svhn/float_buffer.h"
 #include "svhn/loss.h"
 #include "svhn/optimizer.h"
 #include "svhn/rng.h"
@@ -179,7 +180,7 @@ int bench_model_layers(ModelKind kind, Backend backend, const BenchSettings *set
     rng_seed(&rng, 1);
     network_init_params(network, &rng);
     const size_t input_size = (size_t)batch * shape_size(input_shape);
-    float *input = malloc(input_size * sizeof(float));
+    float *input = float_buffer_alloc(input_size);
     uint8_t *labels = malloc((size_t)batch);
     float *probs = malloc((size_t)batch * CLASSES * sizeof(float));
     float *dlogits = malloc((size_t)batch * CLASSES * sizeof(float));

@@ -6,6 +6,7 @@
 
 #include "bench_dnnl_matmul.h"
 #include "bench_timing.h"
+#include "svhn/float_buffer.h"
 #include "svhn/layer.h"
 #include "svhn/linear_kernels.h"
 #include "svhn/rng.h"
@@ -94,7 +95,7 @@ static void run_onednn(void *opaque)
 
 static float *random_buffer(size_t count, Rng *rng)
 {
-    float *values = malloc(count * sizeof(float));
+    float *values = float_buffer_alloc(count);
     if (values == NULL) {
         fprintf(stderr, "error: out of memory for a %zu-float benchmark buffer\n", count);
         exit(EXIT_FAILURE);

@@ -1,5 +1,6 @@
 #include <stdlib.h>
 
+#include "svhn/float_buffer.h"
 #include "svhn/loss.h"
 #include "svhn/trainer.h"
 
@@ -19,7 +20,7 @@ int batch_buffers_init(BatchBuffers *buffers, int capacity, Shape shape,
                        int classes, Error *error)
 {
     *buffers = (BatchBuffers){.capacity = capacity};
-    buffers->images = malloc((size_t)capacity * shape_size(shape) * sizeof(float));
+    buffers->images = float_buffer_alloc((size_t)capacity * shape_size(shape));
     buffers->labels = malloc((size_t)capacity);
     buffers->probs = malloc((size_t)capacity * classes * sizeof(float));
     buffers->dlogits = malloc((size_t)capacity * classes * sizeof(float));

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "svhn/float_buffer.h"
 #include "svhn/rng.h"
 
 // The ring is a fixed array of slots used in sequence: batch number `seq`
@@ -223,7 +224,7 @@ static int allocate_buffers(Loader *loader, const LoaderConfig *config)
 
     for (int i = 0; i < loader->slot_count; i++) {
         LoaderBatch *slot = &loader->slots[i];
-        slot->images = malloc((size_t)config->batch_size * image_floats * sizeof(float));
+        slot->images = float_buffer_alloc((size_t)config->batch_size * image_floats);
         slot->labels = malloc((size_t)config->batch_size);
         slot->indices = malloc((size_t)config->batch_size * sizeof(int));
         if (slot->images == NULL || slot->labels == NULL || slot->indices == NULL) {

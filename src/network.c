@@ -1,5 +1,7 @@
 #include "svhn/network.h"
 
+#include "svhn/float_buffer.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +90,8 @@ Network *network_create(Layer **layers, int layer_count, Shape input_shape,
             network->param_count += layers[i]->params[p].size;
         }
     }
-    network->params = calloc(network->param_count + 1, sizeof(float));
-    network->grads = calloc(network->param_count + 1, sizeof(float));
+    network->params = float_buffer_alloc_zeroed(network->param_count + 1);
+    network->grads = float_buffer_alloc_zeroed(network->param_count + 1);
     network->outputs = calloc(layer_count, sizeof(float *));
     network->doutputs = calloc(layer_count, sizeof(float *));
     int failed = network->params == NULL || network->grads == NULL ||
@@ -97,8 +99,8 @@ Network *network_create(Layer **layers, int layer_count, Shape input_shape,
 
     for (int i = 0; i < layer_count && !failed; i++) {
         size_t floats = (size_t)max_batch * shape_size(layers[i]->out_shape);
-        network->outputs[i] = malloc(floats * sizeof(float));
-        network->doutputs[i] = malloc(floats * sizeof(float));
+        network->outputs[i] = float_buffer_alloc(floats);
+        network->doutputs[i] = float_buffer_alloc(floats);
         failed = network->outputs[i] == NULL || network->doutputs[i] == NULL;
     }
     if (failed) {

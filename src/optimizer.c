@@ -3,6 +3,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "svhn/float_buffer.h"
+
 OptimizerConfig optimizer_default_config(OptimizerKind kind)
 {
     OptimizerConfig config = {
@@ -23,7 +25,7 @@ int optimizer_init(Optimizer *optimizer, const OptimizerConfig *config,
     *optimizer = (Optimizer){.config = *config, .size = size};
 
     if (config->kind == OPTIMIZER_SGD) {
-        optimizer->velocity = calloc(size, sizeof(float));
+        optimizer->velocity = float_buffer_alloc_zeroed(size);
         if (optimizer->velocity == NULL) {
             error_set(error, "out of memory for the SGD momentum buffer (%zu floats)", size);
             return -1;
@@ -31,8 +33,8 @@ int optimizer_init(Optimizer *optimizer, const OptimizerConfig *config,
         return 0;
     }
 
-    optimizer->moment1 = calloc(size, sizeof(float));
-    optimizer->moment2 = calloc(size, sizeof(float));
+    optimizer->moment1 = float_buffer_alloc_zeroed(size);
+    optimizer->moment2 = float_buffer_alloc_zeroed(size);
     if (optimizer->moment1 == NULL || optimizer->moment2 == NULL) {
         optimizer_free(optimizer);
         error_set(error, "out of memory for the Adam moments (2 x %zu floats)", size);
