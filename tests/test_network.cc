@@ -116,6 +116,22 @@ TEST(ModelCreate, ShapesAndParamCounts)
     }
 }
 
+// The SIMD kernels read whole 64-byte vectors; buffers that start on a
+// cache line keep each of those loads within one line.
+TEST(ModelCreate, BuffersStartOnCacheLines)
+{
+    Error error = {};
+    NetworkPtr network = create_model(MODEL_MLP, Shape{3, 32, 32}, 250, &error, BACKEND_FAST);
+    ASSERT_NE(network, nullptr) << error.message;
+
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(network->params) % 64, 0u);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(network->grads) % 64, 0u);
+    for (int i = 0; i < network->layer_count; i++) {
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(network->outputs[i]) % 64, 0u) << "layer " << i;
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(network->doutputs[i]) % 64, 0u) << "layer " << i;
+    }
+}
+
 TEST(ModelCreate, LnetLayerOrder)
 {
     Error error = {};
