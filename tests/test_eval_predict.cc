@@ -102,6 +102,40 @@ std::string TrainedModel::model_;
 
 }  // namespace
 
+// Option errors need no model, so these run without the trained fixture.
+TEST(EvalPredictOptions, EvalNamesBadOption)
+{
+    const std::string eval = SVHN_EVAL_PATH;
+    const struct {
+        std::string arguments;
+        std::string message;
+    } cases[] = {
+        {"--bogus", "unknown option '--bogus'"},
+        {"--model-file", "option --model-file needs a value"},
+        {"--json=yes --model-file m", "option --json takes no value"},
+        {"-x", "unknown option '-x'"},
+    };
+    for (const auto &c : cases) {
+        ProgramRun result = run(eval + " " + c.arguments);
+        EXPECT_EQ(result.exit_status, 2) << c.arguments;
+        EXPECT_TRUE(contains(result.output, "svhn-eval: " + c.message)) << result.output;
+    }
+}
+
+TEST(EvalPredictOptions, PredictNamesBadOption)
+{
+    const std::string predict = SVHN_PREDICT_PATH;
+    ProgramRun unknown = run(predict + " --bogus image.png");
+    EXPECT_EQ(unknown.exit_status, 2);
+    EXPECT_TRUE(contains(unknown.output, "svhn-predict: unknown option '--bogus'"))
+        << unknown.output;
+
+    ProgramRun missing = run(predict + " --model-file");
+    EXPECT_EQ(missing.exit_status, 2);
+    EXPECT_TRUE(contains(missing.output, "svhn-predict: option --model-file needs a value"))
+        << missing.output;
+}
+
 TEST_F(TrainedModel, EvalPrintsMatrixAndPerClassTable)
 {
     ProgramRun eval = run(std::string(SVHN_EVAL_PATH) + " --model-file " + model_ +

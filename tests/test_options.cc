@@ -225,6 +225,13 @@ TEST(TrainOptions, RejectsMissingValue)
     EXPECT_EQ(result.message, "option --lr needs a value; see --help");
 }
 
+TEST(TrainOptions, RejectsValueForFlag)
+{
+    ParseResult result = parse({"--compute-only=1"});
+    EXPECT_EQ(result.status, OPTIONS_INVALID);
+    EXPECT_EQ(result.message, "option --compute-only takes no value; see --help");
+}
+
 TEST(TrainOptions, RejectsPositionalArgument)
 {
     ParseResult result = parse({"--epochs", "2", "data/svhn"});

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "option_error.h"
 #include "svhn/checkpoint.h"
 #include "svhn/confusion.h"
 
@@ -100,8 +101,7 @@ static int parse_options(EvalOptions *options, int argc, char **argv, Error *err
             }
             break;
         default:
-            error_set(error, "unknown option or missing value in '%s'; see --help",
-                      argv[optind - 1]);
+            option_error_describe(error, argv[optind - 1]);
             return -1;
         }
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "option_error.h"
 #include "svhn/checkpoint.h"
 
 enum { EXIT_SOME_FAILED = 1, EXIT_INVALID_OPTION = 2 };
@@ -183,8 +184,9 @@ int main(int argc, char **argv)
             return 0;
         }
         if (option != 'm') {
-            fprintf(stderr, "svhn-predict: unknown option or missing value in '%s'; see "
-                    "--help\n", argv[optind - 1]);
+            Error error = {0};
+            option_error_describe(&error, argv[optind - 1]);
+            fprintf(stderr, "svhn-predict: %s\n", error.message);
             return EXIT_INVALID_OPTION;
         }
         predictor.model_file = optarg;

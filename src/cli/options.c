@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "option_error.h"
+
 static const char help_text[] =
     "Usage: svhn-train [OPTION]...\n"
     "Train an MLP or a LeNet-style CNN (LNet) on SVHN digits or MNIST-format images,\n"
@@ -335,16 +337,7 @@ OptionsStatus train_options_parse(TrainOptions *options, int argc, char **argv,
             return OPTIONS_HELP;
         }
         if (option == '?') {
-            // getopt sets optopt to a long option's code when its value is
-            // missing, to the letter of an unknown short option, and to 0
-            // for an unknown long option.
-            if (optopt >= OPT_MODEL) {
-                error_set(error, "option %s needs a value; see --help", argv[optind - 1]);
-            } else if (optopt != 0) {
-                error_set(error, "unknown option '-%c'; see --help", optopt);
-            } else {
-                error_set(error, "unknown option '%s'; see --help", argv[optind - 1]);
-            }
+            option_error_describe(error, argv[optind - 1]);
             return OPTIONS_INVALID;
         }
         if (apply_option(options, option, optarg, &lr_given, error) != 0) {
