@@ -6,12 +6,14 @@
 // The project's static libraries are linked with --wrap for malloc,
 // calloc, realloc and aligned_alloc, so every allocation they make passes
 // the size check below. libFuzzer counts an allocation over 2 GiB as a
-// finding, and so does this driver. ctest's timeout stands in for
-// libFuzzer's 10 s limit per input.
+// finding, and so does this driver. ctest's timeout replaces libFuzzer's
+// 10 s limit per input.
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define ALLOCATION_LIMIT_BYTES ((size_t)2 << 30)
 
@@ -61,14 +63,14 @@ static uint8_t *read_input(const char *path, size_t *size)
 {
     FILE *file = fopen(path, "rb");
     if (file == NULL || fseek(file, 0, SEEK_END) != 0) {
-        fprintf(stderr, "replay: cannot open %s\n", path);
+        fprintf(stderr, "replay: failed to open %s: %s\n", path, strerror(errno));
         exit(EXIT_FAILURE);
     }
     const long length = ftell(file);
     rewind(file);
     uint8_t *data = __real_malloc(length > 0 ? (size_t)length : 1);
     if (length < 0 || data == NULL || fread(data, 1, (size_t)length, file) != (size_t)length) {
-        fprintf(stderr, "replay: cannot read %s\n", path);
+        fprintf(stderr, "replay: failed to read %s\n", path);
         exit(EXIT_FAILURE);
     }
     fclose(file);
