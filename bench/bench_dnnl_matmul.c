@@ -18,7 +18,7 @@ struct DnnlMatmul {
 static int check(dnnl_status_t status, const char *call)
 {
     if (status != dnnl_success) {
-        fprintf(stderr, "error: oneDNN %s failed with status %d\n", call, (int)status);
+        fprintf(stderr, "layer_bench: oneDNN %s failed with status %d\n", call, (int)status);
         return -1;
     }
     return 0;

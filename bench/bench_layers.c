@@ -172,7 +172,7 @@ int bench_model_layers(ModelKind kind, Backend backend, const BenchSettings *set
     Error error = {0};
     Network *network = model_create(kind, input_shape, CLASSES, batch, backend, &error);
     if (network == NULL) {
-        fprintf(stderr, "error: cannot build %s: %s\n", model_kind_name(kind), error.message);
+        fprintf(stderr, "layer_bench: cannot build %s: %s\n", model_kind_name(kind), error.message);
         return -1;
     }
 
@@ -188,7 +188,7 @@ int bench_model_layers(ModelKind kind, Backend backend, const BenchSettings *set
     const OptimizerConfig config = optimizer_default_config(OPTIMIZER_ADAM);
     if (input == NULL || labels == NULL || probs == NULL || dlogits == NULL ||
         optimizer_init(&optimizer, &config, network->param_count, &error) != 0) {
-        fprintf(stderr, "error: out of memory for the %s benchmark buffers\n",
+        fprintf(stderr, "layer_bench: out of memory for the %s benchmark buffers\n",
                 model_kind_name(kind));
         exit(EXIT_FAILURE);
     }

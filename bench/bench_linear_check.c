@@ -97,7 +97,7 @@ static float *random_buffer(size_t count, Rng *rng)
 {
     float *values = float_buffer_alloc(count);
     if (values == NULL) {
-        fprintf(stderr, "error: out of memory for a %zu-float benchmark buffer\n", count);
+        fprintf(stderr, "layer_bench: out of memory for a %zu-float benchmark buffer\n", count);
         exit(EXIT_FAILURE);
     }
     for (size_t i = 0; i < count; i++) {
@@ -170,7 +170,7 @@ static int read_floors(const char *path, Floor *floors, int *count)
 {
     FILE *file = fopen(path, "r");
     if (file == NULL) {
-        fprintf(stderr, "error: cannot open the floors file %s; pass --floors FILE\n", path);
+        fprintf(stderr, "layer_bench: cannot open the floors file %s; pass --floors FILE\n", path);
         return -1;
     }
     char line[256];
@@ -183,7 +183,7 @@ static int read_floors(const char *path, Floor *floors, int *count)
             continue;
         }
         if (*count == MAX_FLOORS) {
-            fprintf(stderr, "error: more than %d entries in %s\n", MAX_FLOORS, path);
+            fprintf(stderr, "layer_bench: more than %d entries in %s\n", MAX_FLOORS, path);
             fclose(file);
             return -1;
         }
@@ -272,7 +272,8 @@ int bench_linear_check(int batch, int rounds, int json, const char *floors_path,
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         CheckContext c;
         if (check_context_init(&c, batch, &shapes[s], &rng) != 0) {
-            fprintf(stderr, "error: cannot create the reference layer for %s\n", shapes[s].name);
+            fprintf(stderr, "layer_bench: cannot create the reference layer for %s\n",
+                    shapes[s].name);
             return -1;
         }
         for (int p = 0; p < 3; p++) {

@@ -32,7 +32,7 @@ struct ConvRowsOnednn {
 static int check(dnnl_status_t status, const char *call)
 {
     if (status != dnnl_success) {
-        fprintf(stderr, "error: oneDNN %s failed with status %d\n", call, (int)status);
+        fprintf(stderr, "conv_rows_probe: oneDNN %s failed with status %d\n", call, (int)status);
         return -1;
     }
     return 0;
@@ -138,7 +138,7 @@ ConvRowsOnednn *conv_rows_onednn_create(int batch, float *in, const float *weigh
 {
     ConvRowsOnednn *conv = calloc(1, sizeof(*conv));
     if (conv == NULL) {
-        fprintf(stderr, "error: out of memory for the oneDNN convolution\n");
+        fprintf(stderr, "conv_rows_probe: out of memory for the oneDNN convolution\n");
         return NULL;
     }
     const int64_t src_dims[] = {batch, CONV_ROWS_IN_CHANNELS, CONV_ROWS_SIZE, CONV_ROWS_SIZE};

@@ -83,7 +83,7 @@ static int parse_positive(const char *option, const char *text, int *value)
     char *end;
     const long parsed = text != NULL ? strtol(text, &end, 10) : 0;
     if (text == NULL || *end != '\0' || parsed <= 0 || parsed > 1000) {
-        fprintf(stderr, "error: %s needs an integer from 1 to 1000, got '%s'\n", option,
+        fprintf(stderr, "conv_rows_probe: %s needs an integer from 1 to 1000, got '%s'\n", option,
                 text != NULL ? text : "");
         return -1;
     }
@@ -109,12 +109,14 @@ static int parse_options(int argc, char **argv, Options *options)
             char *end;
             options->peak_gflops = strtod(value, &end);
             if (*end != '\0' || !(options->peak_gflops > 0.0)) {
-                fprintf(stderr, "error: --peak needs a positive GFLOP/s value, got '%s'\n",
+                fprintf(stderr,
+                        "conv_rows_probe: --peak needs a positive GFLOP/s value, got '%s'\n",
                         value);
                 return -1;
             }
         } else {
-            fprintf(stderr, "error: unknown option or missing value: %s (see --help)\n", arg);
+            fprintf(stderr, "conv_rows_probe: unknown option or missing value: %s (see --help)\n",
+                    arg);
             return -1;
         }
         if (status != 0) {
@@ -129,7 +131,7 @@ static float *alloc_floats(size_t count)
 {
     float *values = float_buffer_alloc(count);
     if (values == NULL) {
-        fprintf(stderr, "error: out of memory for %zu floats\n", count);
+        fprintf(stderr, "conv_rows_probe: out of memory for %zu floats\n", count);
         exit(EXIT_FAILURE);
     }
     return values;
@@ -253,7 +255,7 @@ static int check_results(Probe *p, Errors *forward, Errors *backward)
                                      CONV_ROWS_PADDING);
     if (reference_dweight == NULL || reference_dbias == NULL || out_scale == NULL ||
         reference == NULL) {
-        fprintf(stderr, "error: out of memory for the reference check\n");
+        fprintf(stderr, "conv_rows_probe: out of memory for the reference check\n");
         exit(EXIT_FAILURE);
     }
 
@@ -331,7 +333,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (!simd_level_supported(SIMD_AVX512)) {
-        fprintf(stderr, "error: this CPU has no AVX-512 F, which the probed kernels need\n");
+        fprintf(stderr,
+                "conv_rows_probe: this CPU has no AVX-512 F, which the probed kernels need\n");
         return 2;
     }
     omp_set_num_threads(options.threads);
@@ -347,7 +350,7 @@ int main(int argc, char **argv)
     probe.dweight = alloc_floats(WEIGHTS);
     probe.dbias = alloc_floats(CONV_ROWS_OUT_CHANNELS);
     if (conv_rows_scratch_init(&probe.scratch, options.threads) != 0) {
-        fprintf(stderr, "error: out of memory for the kernels' scratch buffers\n");
+        fprintf(stderr, "conv_rows_probe: out of memory for the kernels' scratch buffers\n");
         return EXIT_FAILURE;
     }
     probe.onednn = conv_rows_onednn_create(probe.batch, probe.in, probe.weight, probe.bias,

@@ -55,7 +55,7 @@ static int parse_positive(const char *option, const char *text, int *value)
     char *end;
     long parsed = text != NULL ? strtol(text, &end, 10) : 0;
     if (text == NULL || *end != '\0' || parsed <= 0 || parsed > 1000000) {
-        fprintf(stderr, "error: %s needs a positive integer, got '%s'\n", option,
+        fprintf(stderr, "layer_bench: %s needs a positive integer, got '%s'\n", option,
                 text != NULL ? text : "");
         return -1;
     }
@@ -97,7 +97,7 @@ static int parse_options(int argc, char **argv, Options *options)
             } else if (strcmp(value, "all") == 0) {
                 options->models = 3;
             } else {
-                fprintf(stderr, "error: --model must be mlp, lnet or all, got '%s'\n", value);
+                fprintf(stderr, "layer_bench: --model must be mlp, lnet or all, got '%s'\n", value);
                 return -1;
             }
         } else if (strcmp(arg, "--backend") == 0 && value != NULL) {
@@ -106,11 +106,11 @@ static int parse_options(int argc, char **argv, Options *options)
             } else if (strcmp(value, "ref") == 0) {
                 options->backend = BACKEND_REFERENCE;
             } else {
-                fprintf(stderr, "error: --backend must be fast or ref, got '%s'\n", value);
+                fprintf(stderr, "layer_bench: --backend must be fast or ref, got '%s'\n", value);
                 return -1;
             }
         } else {
-            fprintf(stderr, "error: unknown option or missing value: %s (see --help)\n", arg);
+            fprintf(stderr, "layer_bench: unknown option or missing value: %s (see --help)\n", arg);
             return -1;
         }
         if (status != 0) {
