@@ -263,6 +263,54 @@ TEST(Split, ShapeMismatchFails)
               std::string::npos) << message;
 }
 
+TEST(Split, TestOnlyMnistFolderLoads)
+{
+    TempDir dir;
+    write_mnist_files(dir, "t10k", 5, 3, 4, true);
+
+    DataSplit split;
+    Error error{};
+    ASSERT_EQ(data_split_load_test(&split, dir.path().c_str(), DATASET_AUTO, &error), 0)
+        << error.message;
+    EXPECT_EQ(split.kind, DATASET_MNIST);
+    EXPECT_EQ(split.test.count, 5);
+    EXPECT_EQ(split.test.shape.height, 3);
+    EXPECT_EQ(split.train.count, 0);
+    EXPECT_EQ(split.train.images, nullptr);
+    data_split_free(&split);
+}
+
+TEST(Split, TestOnlyLoadSkipsTrainFiles)
+{
+    // Train files that would fail to load prove that they are never read.
+    TempDir dir;
+    write_file_bytes(dir.file("train-images-idx3-ubyte"), {1, 2, 3});
+    write_file_bytes(dir.file("train_32x32.mat"), {1, 2, 3});
+    write_mnist_files(dir, "t10k", 4, 2, 2, false);
+
+    DataSplit split;
+    Error error{};
+    ASSERT_EQ(data_split_load_test(&split, dir.path().c_str(), DATASET_AUTO, &error), 0)
+        << error.message;
+    EXPECT_EQ(split.test.count, 4);
+    data_split_free(&split);
+}
+
+TEST(Split, TestOnlyEmptyFolderNamesTestFiles)
+{
+    TempDir dir;
+    write_mnist_files(dir, "train", 4, 2, 2, false);
+
+    DataSplit split;
+    Error error{};
+    ASSERT_NE(data_split_load_test(&split, dir.path().c_str(), DATASET_AUTO, &error), 0);
+
+    std::string message = error.message;
+    EXPECT_NE(message.find(dir.path() + ": no data set found"), std::string::npos) << message;
+    EXPECT_NE(message.find("test_32x32.mat (SVHN)"), std::string::npos) << message;
+    EXPECT_NE(message.find("t10k-images-idx3-ubyte.gz (MNIST)"), std::string::npos) << message;
+}
+
 TEST(Split, FashionMnistLoadsFullSets)
 {
     const char *dir = std::getenv("FASHION_MNIST_DIR");

@@ -177,6 +177,20 @@ TEST_F(TrainedModel, EvalJsonHasMatrixSummingToExamples)
     EXPECT_EQ(sum, 120);
 }
 
+TEST_F(TrainedModel, EvalNeedsOnlyTestFile)
+{
+    const std::string test_only = folder_ + "/test-only";
+    ASSERT_EQ(run("mkdir '" + test_only + "' && cp '" + folder_ + "/test_32x32.mat' '" +
+                  test_only + "/'").exit_status, 0);
+
+    for (const char *kind : {"auto", "svhn"}) {
+        ProgramRun eval = run(std::string(SVHN_EVAL_PATH) + " --model-file " + model_ +
+                              " --data " + test_only + " --dataset " + kind);
+        EXPECT_EQ(eval.exit_status, 0) << kind << ": " << eval.output;
+        EXPECT_TRUE(contains(eval.output, "of 120)")) << kind << ": " << eval.output;
+    }
+}
+
 TEST_F(TrainedModel, EvalRejectsCorruptModelFile)
 {
     const std::string bad = folder_ + "/bad.ckpt";

@@ -57,6 +57,13 @@ typedef struct {
 // train-images-idx3-ubyte or train-images-idx3-ubyte.gz exists.
 int data_split_load(DataSplit *split, const char *folder, DatasetKind kind,
                     Error *error);
+
+// Finds and loads only the test files in `folder` and leaves split->train
+// empty, so a folder without train files works. With DATASET_AUTO the kind
+// is SVHN when test_32x32.mat exists, otherwise MNIST when
+// t10k-images-idx3-ubyte or t10k-images-idx3-ubyte.gz exists.
+int data_split_load_test(DataSplit *split, const char *folder, DatasetKind kind,
+                         Error *error);
 void data_split_free(DataSplit *split);
 
 const char *dataset_kind_name(DatasetKind kind);

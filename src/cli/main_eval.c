@@ -23,8 +23,9 @@ static const char help_text[] =
     "loss, the 10x10 confusion matrix and per-class precision and recall.\n"
     "\n"
     "  --model-file PATH  checkpoint written by svhn-train --save (required)\n"
-    "  --data DIR         folder with the SVHN .mat or MNIST-format idx files;\n"
-    "                     default data/svhn\n"
+    "  --data DIR         folder with test_32x32.mat (SVHN) or the t10k idx files\n"
+    "                     (MNIST format); train files are not needed; default\n"
+    "                     data/svhn\n"
     "  --dataset KIND     svhn, mnist or auto (decide from the files); default auto\n"
     "  --test-limit N     evaluate only the first N test examples\n"
     "  --threads N        compute threads, 1..1024; default: all available cores\n"
@@ -205,8 +206,10 @@ static int evaluate_model(const EvalOptions *options, Checkpoint *checkpoint,
     if (checkpoint_load(options->model_file, checkpoint, error) != 0) {
         return -1;
     }
+    // The normalisation statistics come from the checkpoint, so the train
+    // files are neither needed nor read.
     DataSplit data;
-    if (data_split_load(&data, options->data_dir, options->dataset, error) != 0) {
+    if (data_split_load_test(&data, options->data_dir, options->dataset, error) != 0) {
         return -1;
     }
     dataset_truncate(&data.test, options->test_limit);

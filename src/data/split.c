@@ -11,12 +11,17 @@
 
 #define SPLIT_PATH_SIZE 4096
 
-#define SVHN_TRAIN_FILE "train_32x32.mat"
-#define SVHN_TEST_FILE "test_32x32.mat"
-#define MNIST_TRAIN_IMAGES "train-images-idx3-ubyte"
-#define MNIST_TRAIN_LABELS "train-labels-idx1-ubyte"
-#define MNIST_TEST_IMAGES "t10k-images-idx3-ubyte"
-#define MNIST_TEST_LABELS "t10k-labels-idx1-ubyte"
+// The file names of one part, train or test, of a data folder.
+typedef struct {
+    const char *svhn;          // SVHN MAT file
+    const char *mnist_images;  // MNIST-format idx files, each plain or with .gz
+    const char *mnist_labels;
+} PartFiles;
+
+static const PartFiles train_files = {
+    "train_32x32.mat", "train-images-idx3-ubyte", "train-labels-idx1-ubyte"};
+static const PartFiles test_files = {
+    "test_32x32.mat", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
 
 static int join_path(char *path, const char *folder, const char *name, Error *error)
 {
@@ -67,57 +72,53 @@ static int find_idx_file(char *path, const char *folder, const char *name, Error
     return -1;
 }
 
-static int load_svhn(DataSplit *split, const char *folder, Error *error)
-{
-    char path[SPLIT_PATH_SIZE];
-    if (join_path(path, folder, SVHN_TRAIN_FILE, error) != 0
-        || dataset_load_svhn_mat(&split->train, path, error) != 0) {
-        return -1;
-    }
-    if (join_path(path, folder, SVHN_TEST_FILE, error) != 0
-        || dataset_load_svhn_mat(&split->test, path, error) != 0) {
-        return -1;
-    }
-    return 0;
-}
-
-static int load_mnist(DataSplit *split, const char *folder, Error *error)
+// Loads one part of the folder, the train or the test files, of the given
+// kind.
+static int load_part(Dataset *dataset, const char *folder, DatasetKind kind,
+                     const PartFiles *files, Error *error)
 {
     char images[SPLIT_PATH_SIZE], labels[SPLIT_PATH_SIZE];
-    if (find_idx_file(images, folder, MNIST_TRAIN_IMAGES, error) != 0
-        || find_idx_file(labels, folder, MNIST_TRAIN_LABELS, error) != 0
-        || dataset_load_idx(&split->train, images, labels, error) != 0) {
+    if (kind == DATASET_SVHN) {
+        if (join_path(images, folder, files->svhn, error) != 0) {
+            return -1;
+        }
+        return dataset_load_svhn_mat(dataset, images, error);
+    }
+    if (find_idx_file(images, folder, files->mnist_images, error) != 0
+        || find_idx_file(labels, folder, files->mnist_labels, error) != 0) {
         return -1;
     }
-    if (find_idx_file(images, folder, MNIST_TEST_IMAGES, error) != 0
-        || find_idx_file(labels, folder, MNIST_TEST_LABELS, error) != 0
-        || dataset_load_idx(&split->test, images, labels, error) != 0) {
-        return -1;
-    }
-    return 0;
+    return dataset_load_idx(dataset, images, labels, error);
 }
 
-static int detect_kind(DatasetKind *kind, const char *folder, Error *error)
+// Decides the kind from the files of one part: SVHN when its .mat file
+// exists, otherwise MNIST when its idx image file exists, plain or .gz.
+static int detect_kind(DatasetKind *kind, const char *folder, const PartFiles *files,
+                       Error *error)
 {
-    if (file_exists_in(folder, SVHN_TRAIN_FILE)) {
+    char compressed_images[SPLIT_PATH_SIZE];
+    snprintf(compressed_images, sizeof compressed_images, "%s.gz", files->mnist_images);
+
+    if (file_exists_in(folder, files->svhn)) {
         *kind = DATASET_SVHN;
         return 0;
     }
-    if (file_exists_in(folder, MNIST_TRAIN_IMAGES)
-        || file_exists_in(folder, MNIST_TRAIN_IMAGES ".gz")) {
+    if (file_exists_in(folder, files->mnist_images)
+        || file_exists_in(folder, compressed_images)) {
         *kind = DATASET_MNIST;
         return 0;
     }
 
-    error_set(error, "%s: no data set found: looked for %s (SVHN) and %s or %s.gz (MNIST)",
-              folder, SVHN_TRAIN_FILE, MNIST_TRAIN_IMAGES, MNIST_TRAIN_IMAGES);
+    error_set(error, "%s: no data set found: looked for %s (SVHN) and %s or %s (MNIST)",
+              folder, files->svhn, files->mnist_images, compressed_images);
     return -1;
 }
 
-int data_split_load(DataSplit *split, const char *folder, DatasetKind kind, Error *error)
+// Checks that folder is a directory and resolves DATASET_AUTO from the files
+// of `detect_from`.
+static int resolve_kind(DatasetKind *kind, const char *folder, const PartFiles *detect_from,
+                        Error *error)
 {
-    memset(split, 0, sizeof *split);
-
     struct stat info;
     if (stat(folder, &info) != 0) {
         error_set(error, "%s: cannot open data folder: %s", folder, strerror(errno));
@@ -128,18 +129,26 @@ int data_split_load(DataSplit *split, const char *folder, DatasetKind kind, Erro
         return -1;
     }
 
-    if (kind == DATASET_AUTO && detect_kind(&kind, folder, error) != 0) {
+    if (*kind == DATASET_AUTO && detect_kind(kind, folder, detect_from, error) != 0) {
         return -1;
     }
-    if (kind != DATASET_SVHN && kind != DATASET_MNIST) {
-        error_set(error, "%s: invalid dataset kind %d", folder, (int)kind);
+    if (*kind != DATASET_SVHN && *kind != DATASET_MNIST) {
+        error_set(error, "%s: invalid dataset kind %d", folder, (int)*kind);
+        return -1;
+    }
+    return 0;
+}
+
+int data_split_load(DataSplit *split, const char *folder, DatasetKind kind, Error *error)
+{
+    memset(split, 0, sizeof *split);
+    if (resolve_kind(&kind, folder, &train_files, error) != 0) {
         return -1;
     }
     split->kind = kind;
 
-    int status = kind == DATASET_SVHN ? load_svhn(split, folder, error)
-                                      : load_mnist(split, folder, error);
-    if (status != 0) {
+    if (load_part(&split->train, folder, kind, &train_files, error) != 0
+        || load_part(&split->test, folder, kind, &test_files, error) != 0) {
         data_split_free(split);
         return -1;
     }
@@ -151,6 +160,22 @@ int data_split_load(DataSplit *split, const char *folder, DatasetKind kind, Erro
                   "(channels x height x width), expected the same shape",
                   folder, train.channels, train.height, train.width,
                   test.channels, test.height, test.width);
+        data_split_free(split);
+        return -1;
+    }
+    return 0;
+}
+
+int data_split_load_test(DataSplit *split, const char *folder, DatasetKind kind,
+                         Error *error)
+{
+    memset(split, 0, sizeof *split);
+    if (resolve_kind(&kind, folder, &test_files, error) != 0) {
+        return -1;
+    }
+    split->kind = kind;
+
+    if (load_part(&split->test, folder, kind, &test_files, error) != 0) {
         data_split_free(split);
         return -1;
     }
