@@ -315,14 +315,9 @@ static int write_atomically(const char *path, const unsigned char *buffer, size_
     }
 
     char temp_path[4096];
-    if (snprintf(temp_path, sizeof temp_path, "%s.tmp.XXXXXX", path) >= (int)sizeof temp_path) {
-        error_set(error, "%s: checkpoint path is too long", path);
-        return -1;
-    }
-    int fd = mkstemp(temp_path);
+    int fd = output_path_create_temp(path, "checkpoint file", temp_path, sizeof temp_path,
+                                     error);
     if (fd < 0) {
-        error_set(error, "%s: cannot create a temporary checkpoint file %s: %s", path,
-                  temp_path, strerror(errno));
         return -1;
     }
     FILE *file = fdopen(fd, "wb");

@@ -152,6 +152,52 @@ TEST(Cli, OutputPathNotRegularFile)
     rmdir(folder);
 }
 
+TEST(Cli, OutputsNamingSameFileRejected)
+{
+    char folder[] = "/tmp/svhn-cli-test-XXXXXX";
+    ASSERT_NE(mkdtemp(folder), nullptr);
+    const std::string base = folder;
+    const std::string checkpoint = base + "/run.ckpt";
+    FILE *file = std::fopen(checkpoint.c_str(), "w");
+    ASSERT_NE(file, nullptr);
+    std::fclose(file);
+
+    const struct {
+        std::string arguments;
+        std::string message;
+    } cases[] = {
+        {"--save " + base + "/a --log " + base + "/./a", "name the same file"},
+        {"--log " + base + "/b.csv --plot " + base + "/../" + base.substr(5) + "/b.csv",
+         "name the same file"},
+        {"--resume " + checkpoint + " --plot " + checkpoint,
+         "would replace the checkpoint given to --resume"},
+    };
+    for (const auto &c : cases) {
+        ProgramRun run = run_train("--data /nonexistent/data " + c.arguments);
+        EXPECT_EQ(run.exit_status, 2) << c.arguments;
+        EXPECT_TRUE(contains(run.output, c.message)) << run.output;
+    }
+
+    // Updating the resumed checkpoint in place is the usual way to continue.
+    ProgramRun in_place =
+        run_train("--data /nonexistent/data --resume " + checkpoint + " --save " + checkpoint);
+    EXPECT_FALSE(contains(in_place.output, "name the same file")) << in_place.output;
+
+    unlink(checkpoint.c_str());
+    rmdir(folder);
+}
+
+// A folder where no file can be created, although root passes access()
+// on it, is found at start rather than after the first epoch.
+TEST(Cli, UnwritableOutputFolderFailsAtStart)
+{
+    ProgramRun run = run_train("--data /nonexistent/data --save /proc/svhn-test.ckpt");
+    EXPECT_EQ(run.exit_status, 1);
+    EXPECT_TRUE(contains(run.output, "/proc/svhn-test.ckpt: cannot create a temporary"))
+        << run.output;
+    EXPECT_FALSE(contains(run.output, "epoch")) << run.output;
+}
+
 TEST(Cli, ResumeNamesIgnoredCommandLineSettings)
 {
     const char *sample_dir = std::getenv("SVHN_SAMPLE_DIR");

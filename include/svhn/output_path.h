@@ -1,6 +1,8 @@
 #ifndef SVHN_OUTPUT_PATH_H
 #define SVHN_OUTPUT_PATH_H
 
+#include <stddef.h>
+
 #include "svhn/error.h"
 
 #ifdef __cplusplus
@@ -15,6 +17,20 @@ extern "C" {
 // message naming the path. `what` names the file in the message, such as
 // "--log file".
 int output_path_check(const char *path, const char *what, Error *error);
+
+// Creates an empty temporary file next to `path`, named path.tmp.XXXXXX, for
+// an output that is renamed over `path` once complete. Unlike a bare
+// mkstemp, which creates the file readable by its owner only, the file gets
+// the permissions a new file gets from the process's umask. Writes the name
+// to temp_path (temp_size bytes) and returns an open descriptor, or -1
+// with a message naming `path`; `what` names the output in the message.
+int output_path_create_temp(const char *path, const char *what, char *temp_path,
+                            size_t temp_size, Error *error);
+
+// Returns 1 when the two paths name the same file: the same existing file
+// (also through links), or the same name in the same folder once the
+// folders' links and ".." are resolved. Returns 0 otherwise.
+int output_paths_same(const char *a, const char *b);
 
 #ifdef __cplusplus
 }

@@ -94,6 +94,37 @@ static void warn_overridden_settings(const TrainOptions *requested, const TrainO
     }
 }
 
+// Rejects two outputs that name the same file, since the second would
+// replace the first each epoch, and a log or plot that would replace the
+// checkpoint being resumed. --save may name the --resume file: that updates
+// the checkpoint in place, which is the usual way to continue a run.
+static int check_distinct_outputs(const TrainOptions *options, Error *error)
+{
+    const char *paths[] = {options->save_path, options->log_path, options->plot_path,
+                           options->resume_path};
+    const char *names[] = {"--save", "--log", "--plot", "--resume"};
+    const int outputs = 3;
+
+    for (int i = 0; i < outputs; i++) {
+        for (int j = i + 1; j < 4; j++) {
+            const int save_over_resume = i == 0 && j == 3;
+            if (paths[i] == NULL || paths[j] == NULL || save_over_resume ||
+                !output_paths_same(paths[i], paths[j])) {
+                continue;
+            }
+            if (j == 3) {
+                error_set(error, "%s %s would replace the checkpoint given to --resume; "
+                          "give the %s file its own path", names[i], paths[i], names[i]);
+            } else {
+                error_set(error, "%s %s and %s %s name the same file; give each output "
+                          "its own file", names[i], paths[i], names[j], paths[j]);
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     TrainOptions options;
@@ -119,6 +150,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "svhn-train: %s\n", error.message);
             return EXIT_RUNTIME_ERROR;
         }
+    }
+    if (check_distinct_outputs(&options, &error) != 0) {
+        fprintf(stderr, "svhn-train: %s\n", error.message);
+        return EXIT_INVALID_OPTION;
     }
 
     int threads = options.threads > 0 ? options.threads : omp_get_num_procs();

@@ -41,7 +41,7 @@ static const char help_text[] =
     "Output:\n"
     "  --log PATH           write one CSV row per epoch to PATH (replaced atomically)\n"
     "  --plot PATH          draw loss and accuracy against epoch to the PNG file PATH,\n"
-    "                       redrawn after every epoch\n"
+    "                       redrawn after every epoch and replaced atomically\n"
     "\n"
     "Checkpoints:\n"
     "  --save PATH          write a checkpoint (parameters, optimizer state, position\n"

@@ -1,13 +1,19 @@
+#define _POSIX_C_SOURCE 200809L
+
 #include "curves.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <plplot.h>
+
+#include "svhn/output_path.h"
 
 // Colour map 0 entries set for these plots: a white background, black axes
 // and text, and one colour per curve.
@@ -26,14 +32,19 @@ typedef struct {
     PLINT legend_position;  // PL_POSITION_* flags, a corner the curves usually leave free
 } Panel;
 
-// The path that PLplot's exit handler names; PLplot calls the handler from
-// inside the library, with no context argument.
+// The path that PLplot's exit handler names, and the temporary file it
+// removes. PLplot calls the handler from inside the library, with no
+// context argument.
 static const char *current_png_path;
+static const char *current_temp_path;
 
 static int report_plplot_exit(const char *message)
 {
     fprintf(stderr, "PLplot failed while drawing %s: %s\n",
             current_png_path != NULL ? current_png_path : "a plot", message);
+    if (current_temp_path != NULL) {
+        remove(current_temp_path);
+    }
     return 1;  // non-zero: PLplot then ends the program
 }
 
@@ -139,27 +150,52 @@ static void draw_panel(const Panel *panel, const double *epochs, int count)
     draw_legend(panel->legend_position);
 }
 
-// Checks that the PNG can be created and that PLplot has a PNG driver, so
-// PLplot's own failure path (which ends the program) is not reached for
-// the usual mistakes. Returns the driver name, or NULL with a message.
-static const char *check_output(const char *png_path, Error *error)
+// Returns the name of PLplot's PNG driver, or NULL with a message, so
+// PLplot's own failure path (which ends the program) is not reached when
+// the driver package is missing.
+static const char *png_driver(const char *png_path, Error *error)
 {
-    FILE *file = fopen(png_path, "wb");
-    if (file == NULL) {
-        error_set(error, "%s: cannot create the plot file: %s", png_path, strerror(errno));
-        return NULL;
-    }
-    fclose(file);
     if (has_device("pngcairo")) {
         return "pngcairo";
     }
     if (has_device("png")) {
         return "png";
     }
-    remove(png_path);
     error_set(error, "%s: PLplot has no PNG output driver (pngcairo or png); install the "
               "Debian package plplot-driver-cairo", png_path);
     return NULL;
+}
+
+// Checks that PLplot wrote the whole PNG and that it reached the disk.
+// PLplot does not report write errors, but a PNG cut short (by a full disk,
+// say) lacks its final IEND chunk: 12 fixed bytes at the end of every PNG.
+static int finish_png(const char *temp_path, const char *png_path, Error *error)
+{
+    static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D',
+                                           0xAE, 0x42, 0x60, 0x82};
+    unsigned char tail[12];
+    int fd = open(temp_path, O_RDONLY);
+    off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+    int complete = size >= (off_t)sizeof tail &&
+                   pread(fd, tail, sizeof tail, size - (off_t)sizeof tail) ==
+                       (ssize_t)sizeof tail &&
+                   memcmp(tail, iend, sizeof tail) == 0;
+    int synced = complete && fsync(fd) == 0;
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (!complete) {
+        error_set(error, "%s: writing the plot failed (the PNG is incomplete, %lld bytes; is "
+                  "the disk full?); the previous plot, if any, is unchanged", png_path,
+                  (long long)size);
+        return -1;
+    }
+    if (!synced) {
+        error_set(error, "%s: writing the plot failed: %s; the previous plot, if any, is "
+                  "unchanged", png_path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 int curves_plot(const char *png_path, const EpochMetrics *rows, int count, Error *error)
@@ -168,14 +204,32 @@ int curves_plot(const char *png_path, const EpochMetrics *rows, int count, Error
         error_set(error, "%s: no epochs to plot", png_path);
         return -1;
     }
-    const char *driver = check_output(png_path, error);
+    const char *driver = png_driver(png_path, error);
     if (driver == NULL) {
         return -1;
     }
 
+    // PLplot draws into a temporary file in the same folder, which replaces
+    // png_path by rename only once it is complete, so a failed plot never
+    // destroys the previous one.
+    const size_t temp_size = strlen(png_path) + sizeof ".tmp.XXXXXX";
+    char *temp_path = malloc(temp_size);
+    if (temp_path == NULL) {
+        error_set(error, "%s: out of memory", png_path);
+        return -1;
+    }
+    int fd = output_path_create_temp(png_path, "plot file", temp_path, temp_size, error);
+    if (fd < 0) {
+        free(temp_path);
+        return -1;
+    }
+    close(fd);
+
     double *columns = malloc((size_t)count * 5 * sizeof(double));
     if (columns == NULL) {
         error_set(error, "%s: out of memory for %d epochs", png_path, count);
+        remove(temp_path);
+        free(temp_path);
         return -1;
     }
     double *epochs = columns;
@@ -192,11 +246,13 @@ int curves_plot(const char *png_path, const EpochMetrics *rows, int count, Error
     }
 
     // NOTE: PLplot ends the program through report_plplot_exit if it fails
-    // after plinit (for example when the disk fills while writing).
+    // after plinit, for example when its driver cannot open the file. It
+    // does not report failed writes, so finish_png checks the file.
     current_png_path = png_path;
+    current_temp_path = temp_path;
     plsexit(report_plplot_exit);
     plsdev(driver);
-    plsfnam(png_path);
+    plsfnam(temp_path);
     plspage(0.0, 0.0, 1200, 500, 0, 0);
     plscol0(COLOR_BACKGROUND, 255, 255, 255);
     plscol0(COLOR_AXES, 0, 0, 0);
@@ -218,6 +274,18 @@ int curves_plot(const char *png_path, const EpochMetrics *rows, int count, Error
     }
     plend();
     current_png_path = NULL;
+    current_temp_path = NULL;
     free(columns);
-    return 0;
+
+    int status = finish_png(temp_path, png_path, error);
+    if (status == 0 && rename(temp_path, png_path) != 0) {
+        error_set(error, "%s: cannot replace the plot with %s: %s", png_path, temp_path,
+                  strerror(errno));
+        status = -1;
+    }
+    if (status != 0) {
+        remove(temp_path);
+    }
+    free(temp_path);
+    return status;
 }
