@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <png.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cctype>
@@ -264,6 +265,16 @@ TEST_F(TrainedModel, PlotWritesPngFromLog)
     EXPECT_EQ(png_sig_cmp(reinterpret_cast<png_const_bytep>(signature), 0, 8), 0);
     file.seekg(0, std::ios::end);
     EXPECT_GT(file.tellg(), 5000) << "the PNG is too small to hold two panels";
+
+    // The plot is drawn into a temporary file and renamed, which must leave
+    // no temporary behind and give the usual permissions of a new file.
+    const mode_t mask = umask(0);
+    umask(mask);
+    struct stat info;
+    ASSERT_EQ(stat(png.c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 0777, 0666 & ~mask);
+    ProgramRun leftovers = run("ls " + folder_);
+    EXPECT_FALSE(contains(leftovers.output, ".tmp.")) << leftovers.output;
 }
 
 TEST_F(TrainedModel, PlotRejectsLogWithWrongHeader)
