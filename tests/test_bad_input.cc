@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -389,6 +390,20 @@ TEST(BadInputCli, TrainCorruptMatExitsOne)
     EXPECT_EQ(count_lines(result.output), 1) << result.output;
     EXPECT_TRUE(contains(result.output, "svhn-train: " + train + ": variable X")) << result.output;
     EXPECT_TRUE(contains(result.output, "file truncated")) << result.output;
+}
+
+TEST(BadInputCli, TrainDataFileIsDirectoryExitsOne)
+{
+    TempDir dir;
+    const std::string train = dir.file("train_32x32.mat");
+    ASSERT_EQ(mkdir(train.c_str(), 0755), 0);
+
+    ProgramRun result = run(std::string(SVHN_TRAIN_PATH) + " --data " + dir.path() +
+                            " --epochs 1");
+    EXPECT_EQ(result.exit_status, 1) << result.output;
+    EXPECT_EQ(count_lines(result.output), 1) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-train: " + train + ": exists but is not a regular "
+                                        "file (it is a directory)")) << result.output;
 }
 
 TEST(BadInputCli, TrainTruncatedIdxExitsOne)

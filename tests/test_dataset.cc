@@ -2,6 +2,7 @@
 // data_split_load on SVHN and MNIST-format folders, and of the make-svhn
 // program.
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cmath>
@@ -260,6 +261,32 @@ TEST(Split, ShapeMismatchFails)
     std::string message = error.message;
     EXPECT_NE(message.find(dir.path()), std::string::npos) << message;
     EXPECT_NE(message.find("train images are 1x2x3 but test images are 1x3x2"),
+              std::string::npos) << message;
+}
+
+TEST(Split, DirectoryNamedLikeDataFileRejected)
+{
+    TempDir dir;
+    const std::string mat = dir.file("train_32x32.mat");
+    const std::string gzip = dir.file("train-images-idx3-ubyte.gz");
+    ASSERT_EQ(mkdir(mat.c_str(), 0755), 0);
+    ASSERT_EQ(mkdir(gzip.c_str(), 0755), 0);
+
+    DataSplit split;
+    Error error{};
+    ASSERT_NE(data_split_load(&split, dir.path().c_str(), DATASET_AUTO, &error), 0);
+    std::string message = error.message;
+    EXPECT_NE(message.find(mat + ": exists but is not a regular file (it is a directory)"),
+              std::string::npos) << message;
+
+    ASSERT_NE(data_split_load(&split, dir.path().c_str(), DATASET_SVHN, &error), 0);
+    message = error.message;
+    EXPECT_NE(message.find(mat + ": not a regular file (it is a directory)"), std::string::npos)
+        << message;
+
+    ASSERT_NE(data_split_load(&split, dir.path().c_str(), DATASET_MNIST, &error), 0);
+    message = error.message;
+    EXPECT_NE(message.find(gzip + ": exists but is not a regular file (it is a directory)"),
               std::string::npos) << message;
 }
 

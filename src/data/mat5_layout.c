@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <zlib.h>
 
@@ -387,6 +388,15 @@ int mat5_check_layout(const char *path, Error *error)
     Mat5File mat = {.file = fopen(path, "rb"), .swap = 0};
     if (mat.file == NULL) {
         error_set(error, "%s: cannot open MAT file: %s", path, strerror(errno));
+        return -1;
+    }
+    // fopen succeeds on a directory on Linux, and its size would then be
+    // reported as nonsense, so anything but a regular file is rejected here.
+    struct stat info;
+    if (fstat(fileno(mat.file), &info) == 0 && !S_ISREG(info.st_mode)) {
+        error_set(error, "%s: not a regular file (it is %s); expected a MATLAB MAT file",
+                  path, S_ISDIR(info.st_mode) ? "a directory" : "a special file");
+        fclose(mat.file);
         return -1;
     }
 

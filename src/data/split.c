@@ -46,6 +46,20 @@ static int file_exists_in(const char *folder, const char *name)
     return join_path(path, folder, name, NULL) == 0 && is_regular_file(path);
 }
 
+// Sets error and returns 1 when path exists but is not a regular file, such
+// as a directory. Returns 0 when the path does not exist.
+static int report_not_regular(const char *path, Error *error)
+{
+    struct stat info;
+    if (stat(path, &info) != 0) {
+        return 0;
+    }
+    error_set(error, "%s: exists but is not a regular file (it is %s); replace it with the "
+              "data file of that name", path,
+              S_ISDIR(info.st_mode) ? "a directory" : "a special file");
+    return 1;
+}
+
 // Sets `path` to folder/name when it exists, otherwise to folder/name.gz.
 // The uncompressed file wins when both exist because it reads faster.
 static int find_idx_file(char *path, const char *folder, const char *name, Error *error)
@@ -68,6 +82,9 @@ static int find_idx_file(char *path, const char *folder, const char *name, Error
         return 0;
     }
 
+    if (report_not_regular(path, error) || report_not_regular(compressed, error)) {
+        return -1;
+    }
     error_set(error, "%s: MNIST file not found: looked for %s and %s.gz", folder, name, name);
     return -1;
 }
@@ -109,6 +126,16 @@ static int detect_kind(DatasetKind *kind, const char *folder, const PartFiles *f
         return 0;
     }
 
+    // A directory named like a data file is more likely a mistake in the
+    // folder's layout than a missing data set, so it is named instead.
+    const char *const candidates[] = {files->svhn, files->mnist_images, compressed_images};
+    for (int i = 0; i < 3; i++) {
+        char path[SPLIT_PATH_SIZE];
+        if (join_path(path, folder, candidates[i], error) != 0
+            || report_not_regular(path, error)) {
+            return -1;
+        }
+    }
     error_set(error, "%s: no data set found: looked for %s (SVHN) and %s or %s (MNIST)",
               folder, files->svhn, files->mnist_images, compressed_images);
     return -1;
