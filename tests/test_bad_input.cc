@@ -476,6 +476,20 @@ TEST(BadInputCli, PredictCorruptMatEntryExitsOne)
         << result.output;
 }
 
+TEST(BadInputCli, PredictDirectoryAsImageExitsOne)
+{
+    TempDir dir;
+    std::string model = dir.file("model.ckpt");
+    save_small_model(model);
+
+    ProgramRun result = run(std::string(SVHN_PREDICT_PATH) + " --model-file " + model + " " +
+                            dir.path());
+    EXPECT_EQ(result.exit_status, 1) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-predict: " + dir.path() + ": not a regular file "
+                                        "(it is a directory)")) << result.output;
+    EXPECT_FALSE(contains(result.output, "PNG signature")) << result.output;
+}
+
 TEST(BadInputCli, PredictWithoutModelFileExitsTwo)
 {
     ProgramRun result = run(std::string(SVHN_PREDICT_PATH) + " image.png");
@@ -510,4 +524,15 @@ TEST(BadInputCli, PlotWrongArgumentCountExitsTwo)
     EXPECT_EQ(result.exit_status, 2) << result.output;
     EXPECT_TRUE(contains(result.output, "svhn-plot: expected 2 arguments, LOG.csv and OUTPUT.png, "
                                         "got 1")) << result.output;
+}
+
+TEST(BadInputCli, PlotDirectoryAsLogExitsOne)
+{
+    TempDir dir;
+    ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + dir.path() + " " +
+                            dir.file("curves.png"));
+    EXPECT_EQ(result.exit_status, 1) << result.output;
+    EXPECT_EQ(count_lines(result.output), 1) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-plot: " + dir.path() + ": not a regular file (it "
+                                        "is a directory)")) << result.output;
 }

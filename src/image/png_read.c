@@ -143,6 +143,12 @@ int image_read_png(const char *path, Image *image, Error *error)
         fclose(file);
         return -1;
     }
+    if (!S_ISREG(file_info.st_mode)) {
+        error_set(error, "%s: not a regular file (it is %s); give a PNG file or FILE.mat:N",
+                  path, S_ISDIR(file_info.st_mode) ? "a directory" : "a special file");
+        fclose(file);
+        return -1;
+    }
     const long long file_size = (long long)file_info.st_size;
 
     unsigned char signature[8];

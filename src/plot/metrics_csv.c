@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "curves.h"
 #include "svhn/metrics_log.h"
@@ -62,6 +63,16 @@ int metrics_log_read(const char *csv_path, EpochMetrics **rows, int *count, Erro
     FILE *file = fopen(csv_path, "r");
     if (file == NULL) {
         error_set(error, "%s: cannot open the metrics log: %s", csv_path, strerror(errno));
+        return -1;
+    }
+    // fopen succeeds on a directory, whose first read then fails as if the
+    // log were empty.
+    struct stat info;
+    if (fstat(fileno(file), &info) == 0 && !S_ISREG(info.st_mode)) {
+        error_set(error, "%s: not a regular file (it is %s); expected the CSV metrics log "
+                  "written by svhn-train --log", csv_path,
+                  S_ISDIR(info.st_mode) ? "a directory" : "a special file");
+        fclose(file);
         return -1;
     }
 
