@@ -1,6 +1,7 @@
 #include "bench_linear_check.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,7 @@
 #include "svhn/simd.h"
 
 #define MAX_ROUNDS 64
-#define MAX_FLOORS 32
+#define PRODUCTS_PER_SHAPE 3
 
 typedef struct {
     const char *name;
@@ -31,11 +32,8 @@ static const LinearShape shapes[] = {
 
 static const char *const product_names[] = {"forward", "backward_data", "backward_weights"};
 
-typedef struct {
-    char name[64];
-    double min_vs_reference;   // NAN: not checked
-    double min_vs_onednn;
-} Floor;
+_Static_assert(sizeof shapes / sizeof shapes[0] * PRODUCTS_PER_SHAPE == BENCH_LINEAR_PRODUCTS,
+               "BENCH_LINEAR_PRODUCTS must count every product of every shape");
 
 // Buffers and layers for one shape; the run_* functions time one product.
 typedef struct {
@@ -159,51 +157,37 @@ static double median(double *values, int count)
     return count % 2 == 1 ? values[count / 2] : 0.5 * (values[count / 2 - 1] + values[count / 2]);
 }
 
-static double parse_floor_value(const char *text)
+// Writes the name of product p of shape s, as in the floors file and the table.
+static void format_product_name(char *name, size_t size, size_t s, int p)
 {
-    return strcmp(text, "-") == 0 ? NAN : strtod(text, NULL);
+    snprintf(name, size, "%s_%s", shapes[s].name, product_names[p]);
 }
 
-// Reads "name min_vs_reference min_vs_onednn" lines; '#' starts a comment
-// and "-" means no floor.
-static int read_floors(const char *path, Floor *floors, int *count)
+int bench_linear_check_read_floors(const char *path, int path_is_default, BenchFloor *floors)
 {
-    FILE *file = fopen(path, "r");
-    if (file == NULL) {
-        fprintf(stderr, "layer_bench: cannot open the floors file %s; pass --floors FILE\n", path);
+    char names[BENCH_LINEAR_PRODUCTS][64];
+    const char *name_pointers[BENCH_LINEAR_PRODUCTS];
+    for (int i = 0; i < BENCH_LINEAR_PRODUCTS; i++) {
+        format_product_name(names[i], sizeof names[i], (size_t)i / PRODUCTS_PER_SHAPE,
+                            i % PRODUCTS_PER_SHAPE);
+        name_pointers[i] = names[i];
+    }
+    if (bench_floors_read(path, path_is_default, name_pointers, BENCH_LINEAR_PRODUCTS,
+                          floors) != 0) {
         return -1;
     }
-    char line[256];
-    *count = 0;
-    while (fgets(line, sizeof line, file) != NULL) {
-        char name[64];
-        char reference[32];
-        char onednn[32];
-        if (line[0] == '#' || sscanf(line, "%63s %31s %31s", name, reference, onednn) != 3) {
-            continue;
-        }
-        if (*count == MAX_FLOORS) {
-            fprintf(stderr, "layer_bench: more than %d entries in %s\n", MAX_FLOORS, path);
-            fclose(file);
+    // A floor for a ratio that is never measured would look checked, but
+    // below() ignores a NAN ratio, so it could never fail.
+    for (int i = 0; i < BENCH_LINEAR_PRODUCTS; i++) {
+        if (i % PRODUCTS_PER_SHAPE == LINEAR_BACKWARD_DATA &&
+            !isnan(floors[i].min_vs_reference)) {
+            fprintf(stderr, "layer_bench: %s:%d: %s has no reference time, because the "
+                    "reference layer has no separate backward-data pass: set its "
+                    "MIN_VS_REFERENCE to '-'\n", path, floors[i].line, names[i]);
             return -1;
         }
-        Floor *floor = &floors[(*count)++];
-        snprintf(floor->name, sizeof floor->name, "%s", name);
-        floor->min_vs_reference = parse_floor_value(reference);
-        floor->min_vs_onednn = parse_floor_value(onednn);
     }
-    fclose(file);
     return 0;
-}
-
-static const Floor *find_floor(const Floor *floors, int count, const char *name)
-{
-    for (int i = 0; i < count; i++) {
-        if (strcmp(floors[i].name, name) == 0) {
-            return &floors[i];
-        }
-    }
-    return NULL;
 }
 
 // Returns 1 when ratio is below floor (a NAN floor is never violated).
@@ -244,13 +228,18 @@ static void time_product(CheckContext *c, int rounds, double *ours, double *oned
     *reference = with_reference ? median(reference_times, rounds) : NAN;
 }
 
-int bench_linear_check(int batch, int rounds, int json, const char *floors_path, FILE *stream)
+// Formats a ratio or floor for the table, "-" when it is NAN.
+static void format_table_ratio(char *text, size_t size, double value)
 {
-    Floor floors[MAX_FLOORS];
-    int floor_count = 0;
-    if (read_floors(floors_path, floors, &floor_count) != 0) {
-        return -1;
+    if (isnan(value)) {
+        snprintf(text, size, "-");
+    } else {
+        snprintf(text, size, "%.2f", value);
     }
+}
+
+int bench_linear_check(int batch, int rounds, int json, const BenchFloor *floors, FILE *stream)
+{
     if (rounds > MAX_ROUNDS) {
         rounds = MAX_ROUNDS;
     }
@@ -265,8 +254,12 @@ int bench_linear_check(int batch, int rounds, int json, const char *floors_path,
     if (json) {
         fprintf(stream, "[");
     } else {
-        fprintf(stream, "%-28s %10s %10s %10s %9s %9s  %s\n", "product", "ours ms", "oneDNN ms",
-                "ref ms", "vs oneDNN", "vs ref", "oneDNN implementation");
+        fprintf(stream, "ratios are (other implementation's time) / (our time), so above 1 "
+                "means ours is faster;\nfloor is the minimum ratio from the floors file, "
+                "'-' where not checked\n");
+        fprintf(stream, "%-28s %9s %9s %9s %9s %6s %7s %6s  %s\n", "product", "ours ms",
+                "oneDNN ms", "ref ms", "vs oneDNN", "floor", "vs ref", "floor",
+                "oneDNN implementation");
     }
 
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
@@ -276,7 +269,7 @@ int bench_linear_check(int batch, int rounds, int json, const char *floors_path,
                     shapes[s].name);
             return -1;
         }
-        for (int p = 0; p < 3; p++) {
+        for (int p = 0; p < PRODUCTS_PER_SHAPE; p++) {
             c.product = (LinearProduct)p;
             c.onednn = dnnl_matmul_create(c.product, batch, c.in_features, c.out_features,
                                           c.in, c.weight, c.bias, c.out, c.dout, c.din,
@@ -291,33 +284,45 @@ int bench_linear_check(int batch, int rounds, int json, const char *floors_path,
             time_product(&c, rounds, &ours, &onednn, &reference);
 
             char name[64];
-            snprintf(name, sizeof name, "%s_%s", shapes[s].name, product_names[p]);
+            format_product_name(name, sizeof name, s, p);
             const double vs_onednn = onednn / ours;
             const double vs_reference = reference / ours;
-            const Floor *floor = find_floor(floors, floor_count, name);
-            const int failed = floor != NULL && (below(vs_onednn, floor->min_vs_onednn) ||
-                                                 below(vs_reference, floor->min_vs_reference));
+            const BenchFloor *floor = &floors[s * PRODUCTS_PER_SHAPE + (size_t)p];
+            const int failed = below(vs_onednn, floor->min_vs_onednn) ||
+                               below(vs_reference, floor->min_vs_reference);
             failures += failed;
 
             if (json) {
                 char reference_text[32];
+                char min_reference_text[32];
+                char min_onednn_text[32];
                 format_json_number(reference_text, sizeof reference_text, vs_reference);
+                format_json_number(min_reference_text, sizeof min_reference_text,
+                                   floor->min_vs_reference);
+                format_json_number(min_onednn_text, sizeof min_onednn_text,
+                                   floor->min_vs_onednn);
                 fprintf(stream, "%s\n    {\"product\": \"%s\", \"ours_seconds\": %.6e, "
                         "\"onednn_seconds\": %.6e, \"vs_onednn\": %.3f, "
-                        "\"vs_reference\": %s, \"below_floor\": %s}",
-                        separator, name, ours, onednn, vs_onednn, reference_text,
-                        failed ? "true" : "false");
+                        "\"min_vs_onednn\": %s, \"vs_reference\": %s, "
+                        "\"min_vs_reference\": %s, \"below_floor\": %s}",
+                        separator, name, ours, onednn, vs_onednn, min_onednn_text,
+                        reference_text, min_reference_text, failed ? "true" : "false");
                 separator = ",";
             } else {
                 char reference_ms[32] = "-";
-                char reference_ratio[32] = "-";
+                char reference_ratio[32];
+                char min_reference[32];
+                char min_onednn[32];
                 if (!isnan(reference)) {
                     snprintf(reference_ms, sizeof reference_ms, "%.3f", reference * 1e3);
-                    snprintf(reference_ratio, sizeof reference_ratio, "%.2f", vs_reference);
                 }
-                fprintf(stream, "%-28s %10.3f %10.3f %10s %9.2f %9s  %s%s\n", name,
-                        ours * 1e3, onednn * 1e3, reference_ms, vs_onednn, reference_ratio,
-                        dnnl_matmul_implementation(c.onednn), failed ? "  BELOW FLOOR" : "");
+                format_table_ratio(reference_ratio, sizeof reference_ratio, vs_reference);
+                format_table_ratio(min_reference, sizeof min_reference, floor->min_vs_reference);
+                format_table_ratio(min_onednn, sizeof min_onednn, floor->min_vs_onednn);
+                fprintf(stream, "%-28s %9.3f %9.3f %9s %9.2f %6s %7s %6s  %s%s\n", name,
+                        ours * 1e3, onednn * 1e3, reference_ms, vs_onednn, min_onednn,
+                        reference_ratio, min_reference, dnnl_matmul_implementation(c.onednn),
+                        failed ? "  BELOW FLOOR" : "");
             }
             dnnl_matmul_free(c.onednn);
         }

@@ -25,6 +25,7 @@ typedef struct {
     Backend backend;
     int models;   // bit 0: MLP, bit 1: LNet
     const char *floors_path;
+    int floors_path_is_default;   // 0 after --floors
 } Options;
 
 static void print_usage(FILE *stream)
@@ -67,7 +68,8 @@ static int parse_options(int argc, char **argv, Options *options)
 {
     *options = (Options){.threads = omp_get_num_procs(), .batch = 250, .runs = 15,
                          .backend = BACKEND_FAST, .models = 3,
-                         .floors_path = LAYER_BENCH_FLOORS_PATH};
+                         .floors_path = LAYER_BENCH_FLOORS_PATH,
+                         .floors_path_is_default = 1};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -89,6 +91,7 @@ static int parse_options(int argc, char **argv, Options *options)
             status = parse_positive(arg, value, &options->runs);
         } else if (strcmp(arg, "--floors") == 0 && value != NULL) {
             options->floors_path = value;
+            options->floors_path_is_default = 0;
         } else if (strcmp(arg, "--model") == 0 && value != NULL) {
             if (strcmp(value, "mlp") == 0) {
                 options->models = 1;
@@ -161,6 +164,14 @@ int main(int argc, char **argv)
     }
     omp_set_num_threads(options.threads);
 
+    // Read before any output, so a bad floors file leaves no partial JSON.
+    BenchFloor floors[BENCH_LINEAR_PRODUCTS];
+    if (options.check && bench_linear_check_read_floors(options.floors_path,
+                                                        options.floors_path_is_default,
+                                                        floors) != 0) {
+        return 1;
+    }
+
     if (options.json) {
         printf("{\n  \"threads\": %d,\n  \"batch\": %d,\n  \"simd\": \"%s\",\n",
                options.threads, options.batch, simd_level_name(simd_active_level()));
@@ -173,8 +184,7 @@ int main(int argc, char **argv)
         if (options.json) {
             printf("  \"check\": ");
         }
-        const int status = bench_linear_check(options.batch, 7, options.json,
-                                              options.floors_path, stdout);
+        const int status = bench_linear_check(options.batch, 7, options.json, floors, stdout);
         if (options.json) {
             printf(",\n  \"passed\": %s\n}\n", status == 0 ? "true" : "false");
         } else if (status == 1) {
