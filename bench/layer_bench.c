@@ -1,5 +1,5 @@
 // layer_bench: speed of every layer of MLP and LNet, forward and backward,
-// against this machine's measured peak; and with --check, a regression
+// against this machine's measured peak; and with --check, a speed regression
 // check of the SIMD linear products against the reference and oneDNN.
 
 #include <omp.h>
@@ -43,9 +43,10 @@ static void print_usage(FILE *stream)
             "  --model NAME    mlp, lnet or all (default all)\n"
             "  --backend NAME  fast or ref (default fast)\n"
             "  --json          JSON for tools instead of a table\n"
-            "  --check         only compare the SIMD linear products with the reference\n"
-            "                  and oneDNN's matmul; exit 1 when a speed ratio is below\n"
-            "                  its floor in the floors file\n"
+            "  --check         only compare the speed of the SIMD linear products with\n"
+            "                  the reference layer and oneDNN's matmul, as ratios of\n"
+            "                  their time to ours; exit 1 when a ratio is below its\n"
+            "                  floor in the floors file. Correctness is tested by ctest.\n"
             "  --floors FILE   floors file for --check (default %s)\n"
             "The SIMD level comes from the CPU, or from SVHN_SIMD=avx512|avx2|scalar.\n",
             LAYER_BENCH_FLOORS_PATH);
