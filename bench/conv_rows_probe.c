@@ -114,6 +114,10 @@ static int parse_options(int argc, char **argv, Options *options)
                         value);
                 return -1;
             }
+        } else if (arg[0] != '-') {
+            fprintf(stderr, "conv_rows_probe: unexpected argument '%s': conv_rows_probe takes "
+                    "only options (see --help)\n", arg);
+            return -1;
         } else {
             fprintf(stderr, "conv_rows_probe: unknown option or missing value: %s (see --help)\n",
                     arg);

@@ -113,6 +113,10 @@ static int parse_options(int argc, char **argv, Options *options)
                 fprintf(stderr, "layer_bench: --backend must be fast or ref, got '%s'\n", value);
                 return -1;
             }
+        } else if (arg[0] != '-') {
+            fprintf(stderr, "layer_bench: unexpected argument '%s': layer_bench takes only "
+                    "options (see --help)\n", arg);
+            return -1;
         } else {
             fprintf(stderr, "layer_bench: unknown option or missing value: %s (see --help)\n", arg);
             return -1;
