@@ -526,6 +526,24 @@ TEST(BadInputCli, PlotWrongArgumentCountExitsTwo)
                                         "got 1")) << result.output;
 }
 
+TEST(BadInputCli, PlotNamesBadOption)
+{
+    const struct {
+        std::string arguments;
+        std::string message;
+    } cases[] = {
+        {"--bogus x y", "unknown option '--bogus'"},
+        {"-x log.csv out.png", "unknown option '-x'"},
+        {"--help=yes log.csv out.png", "option --help takes no value"},
+    };
+    for (const auto &c : cases) {
+        ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + c.arguments);
+        EXPECT_EQ(result.exit_status, 2) << c.arguments;
+        EXPECT_TRUE(contains(result.output, "svhn-plot: " + c.message + "; see --help"))
+            << c.arguments << ": " << result.output;
+    }
+}
+
 TEST(BadInputCli, PlotDirectoryAsLogExitsOne)
 {
     TempDir dir;
