@@ -280,9 +280,14 @@ static int parse_options(BenchOptions *options, int argc, char **argv)
             print_usage(stdout);
             exit(0);
         default:
-            print_usage(stderr);
+            fprintf(stderr, "train_bench: see --help for the options\n");
             return -1;
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "train_bench: unexpected argument '%s': train_bench takes only "
+                "options (see --help)\n", argv[optind]);
+        return -1;
     }
     if (options->batch <= 0 || options->runs <= 0 || options->steps <= 0) {
         fprintf(stderr, "train_bench: --batch, --runs and --steps must be positive\n");
@@ -293,6 +298,11 @@ static int parse_options(BenchOptions *options, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    // getopt_long starts its messages with argv[0], which is the path the
+    // program was started by, so give it the program's name.
+    static char program_name[] = "train_bench";
+    argv[0] = program_name;
+
     BenchOptions options;
     if (parse_options(&options, argc, argv) != 0) {
         return 2;
