@@ -252,6 +252,32 @@ std::vector<uint8_t> png_declaring(uint32_t width, uint32_t height)
     return bytes;
 }
 
+// A valid 8-bit gray PNG of width x height pixels, all of value 100.
+std::vector<uint8_t> png_gray(uint32_t width, uint32_t height)
+{
+    std::vector<uint8_t> rows;
+    for (uint32_t y = 0; y < height; y++) {
+        rows.push_back(0);  // filter type None
+        rows.insert(rows.end(), width, 100);
+    }
+    uLongf compressed_size = compressBound(static_cast<uLong>(rows.size()));
+    std::vector<uint8_t> compressed(compressed_size);
+    EXPECT_EQ(compress(compressed.data(), &compressed_size, rows.data(),
+                       static_cast<uLong>(rows.size())), Z_OK);
+    compressed.resize(compressed_size);
+
+    std::vector<uint8_t> bytes = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    std::vector<uint8_t> header;
+    put_big_endian_u32(header, width);
+    put_big_endian_u32(header, height);
+    header.insert(header.end(), {8, 0, 0, 0, 0});  // 8-bit gray, no interlace
+    for (const std::vector<uint8_t> &chunk :
+         {png_chunk("IHDR", header), png_chunk("IDAT", compressed), png_chunk("IEND", {})}) {
+        bytes.insert(bytes.end(), chunk.begin(), chunk.end());
+    }
+    return bytes;
+}
+
 std::string png_error(const std::string &path)
 {
     Image image;
@@ -488,6 +514,33 @@ TEST(BadInputCli, PredictDirectoryAsImageExitsOne)
     EXPECT_TRUE(contains(result.output, "svhn-predict: " + dir.path() + ": not a regular file "
                                         "(it is a directory)")) << result.output;
     EXPECT_FALSE(contains(result.output, "PNG signature")) << result.output;
+}
+
+TEST(BadInputCli, PredictInvalidMatIndexNamed)
+{
+    TempDir dir;
+    std::string model = dir.file("model.ckpt");
+    save_small_model(model);
+    std::string mat = dir.file("digits.mat");
+    write_mat(mat, {svhn_images(8, 8, 3, 5), svhn_labels({1, 2, 3, 4, 5})}, true);
+    // A PNG whose own name has the FILE.mat:TEXT form is still read as a PNG.
+    std::string png_with_colon = dir.file("digits.mat:x");
+    write_file_bytes(png_with_colon, png_gray(8, 8));
+
+    ProgramRun result = run(std::string(SVHN_PREDICT_PATH) + " --model-file " + model + " '" +
+                            mat + ":abc' '" + mat + ":' '" + mat + ":99999999999999999999' '" +
+                            png_with_colon + "'");
+    EXPECT_EQ(result.exit_status, 1) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-predict: " + mat + ":abc: invalid example index "
+                                        "'abc': expected an integer in 0..4\n"))
+        << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-predict: " + mat + ":: invalid example index '': "
+                                        "expected an integer in 0..4\n")) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-predict: " + mat + ":99999999999999999999: "
+                                        "invalid example index '99999999999999999999'"))
+        << result.output;
+    EXPECT_TRUE(contains(result.output, png_with_colon + ": class ")) << result.output;
+    EXPECT_TRUE(contains(result.output, "3 of 4 images failed")) << result.output;
 }
 
 TEST(BadInputCli, PredictWithoutModelFileExitsTwo)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "image.h"
 #include "option_error.h"
@@ -41,38 +42,86 @@ typedef struct {
     Dataset mat;  // count 0 when none is loaded
 } Predictor;
 
-// Splits "FILE.mat:N" into its path and index. Returns 1 when text has that
-// form, 0 otherwise.
-static int parse_mat_entry(const char *text, char *path, size_t path_size, long *index)
+// Kind of an image argument, which decides how predict_one reads it.
+typedef enum {
+    ARGUMENT_PNG,            // a PNG file
+    ARGUMENT_MAT_ENTRY,      // FILE.mat:N
+    ARGUMENT_INVALID_INDEX,  // an existing FILE.mat followed by ':' and no integer
+} ArgumentKind;
+
+static int path_exists(const char *path)
+{
+    struct stat info;
+    return stat(path, &info) == 0;
+}
+
+// Decides how to read `text`. For the two .mat kinds, sets path to the part
+// before the last ':', and for ARGUMENT_MAT_ENTRY also sets index.
+static ArgumentKind classify_argument(const char *text, char *path, size_t path_size,
+                                      long *index)
 {
     const char *colon = strrchr(text, ':');
-    if (colon == NULL || colon[1] == '\0' || colon - text < 4 ||
-        strncmp(colon - 4, ".mat", 4) != 0 || (size_t)(colon - text) >= path_size) {
-        return 0;
-    }
-    char *end;
-    errno = 0;
-    *index = strtol(colon + 1, &end, 10);
-    if (*end != '\0' || errno != 0) {
-        return 0;
+    if (colon == NULL || colon - text < 4 || strncmp(colon - 4, ".mat", 4) != 0 ||
+        (size_t)(colon - text) >= path_size) {
+        return ARGUMENT_PNG;
     }
     memcpy(path, text, (size_t)(colon - text));
     path[colon - text] = '\0';
-    return 1;
+
+    char *end;
+    errno = 0;
+    *index = strtol(colon + 1, &end, 10);
+    if (colon[1] != '\0' && *end == '\0' && errno == 0) {
+        return ARGUMENT_MAT_ENTRY;
+    }
+
+    // A file whose own name contains the ':' is read as a PNG. Otherwise the
+    // text after the ':' of an existing .mat file was meant as an index.
+    if (path_exists(text) || !path_exists(path)) {
+        return ARGUMENT_PNG;
+    }
+    return ARGUMENT_INVALID_INDEX;
+}
+
+// Loads the SVHN .mat file at path into predictor->mat unless it is already
+// there. Returns 0 or -1.
+static int load_mat_file(Predictor *predictor, const char *path, Error *error)
+{
+    if (predictor->mat.count > 0 && strcmp(predictor->mat_path, path) == 0) {
+        return 0;
+    }
+    dataset_free(&predictor->mat);
+    predictor->mat = (Dataset){0};
+    if (dataset_load_svhn_mat(&predictor->mat, path, error) != 0) {
+        predictor->mat = (Dataset){0};
+        return -1;
+    }
+    snprintf(predictor->mat_path, sizeof predictor->mat_path, "%s", path);
+    return 0;
+}
+
+// Sets error for an argument FILE.mat:TEXT whose TEXT is not an integer,
+// with the valid range when the file can be read.
+static void report_invalid_index(Predictor *predictor, const char *argument, const char *path,
+                                 Error *error)
+{
+    const char *index_text = strrchr(argument, ':') + 1;
+    Error load_error = {{0}};
+    if (load_mat_file(predictor, path, &load_error) == 0) {
+        error_set(error, "%s: invalid example index '%s': expected an integer in 0..%d",
+                  argument, index_text, predictor->mat.count - 1);
+    } else {
+        error_set(error, "%s: invalid example index '%s': expected a non-negative integer",
+                  argument, index_text);
+    }
 }
 
 // Loads example `index` of an SVHN .mat file as an image. Returns 0 or -1.
 static int load_mat_entry(Predictor *predictor, const char *path, long index, Image *image,
                           int *label, Error *error)
 {
-    if (predictor->mat.count == 0 || strcmp(predictor->mat_path, path) != 0) {
-        dataset_free(&predictor->mat);
-        predictor->mat = (Dataset){0};
-        if (dataset_load_svhn_mat(&predictor->mat, path, error) != 0) {
-            predictor->mat = (Dataset){0};
-            return -1;
-        }
-        snprintf(predictor->mat_path, sizeof predictor->mat_path, "%s", path);
+    if (load_mat_file(predictor, path, error) != 0) {
+        return -1;
     }
     const Dataset *mat = &predictor->mat;
     if (index < 0 || index >= mat->count) {
@@ -141,10 +190,17 @@ static int predict_one(Predictor *predictor, const char *argument, Error *error)
     int label = -1;
     Image image = {0};
     int status;
-    if (parse_mat_entry(argument, mat_path, sizeof mat_path, &index)) {
+    switch (classify_argument(argument, mat_path, sizeof mat_path, &index)) {
+    case ARGUMENT_MAT_ENTRY:
         status = load_mat_entry(predictor, mat_path, index, &image, &label, error);
-    } else {
+        break;
+    case ARGUMENT_INVALID_INDEX:
+        report_invalid_index(predictor, argument, mat_path, error);
+        status = -1;
+        break;
+    default:
         status = image_read_png(argument, &image, error);
+        break;
     }
 
     int best = 0;
