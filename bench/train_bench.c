@@ -23,6 +23,15 @@
 #define MAX_THREAD_SETTINGS 8
 #define DATA_BATCHES 4  // distinct random batches, cycled through
 #define CLASSES 10
+#define MAX_SIDE 4096   // largest C, H or W of --input
+#define MAX_COUNT 1000000   // largest --batch or --steps
+#define MAX_RUNS 64
+// Largest random data set, in floats: 2^28 floats are 1 GiB. The limit
+// rejects a too large --input and --batch before anything is allocated,
+// and keeps a batch's float count far below INT_MAX.
+// NOTE: the models' own buffers are not limited here. MLP's first Linear
+// has C x H x W x 1024 weights, and model_create reports when they do not fit.
+#define MAX_DATA_FLOATS ((size_t)1 << 28)
 
 typedef struct {
     const char *models;       // "lnet", "mlp" or "all"
@@ -91,8 +100,8 @@ static void infer_step(Network *network, BenchData *data, int step, int batch)
 static double measure(Network *network, Optimizer *optimizer, BenchData *data,
                       const BenchOptions *options)
 {
-    double rates[64];
-    int runs = options->runs < 64 ? options->runs : 64;
+    double rates[MAX_RUNS];
+    const int runs = options->runs;
 
     for (int step = 0; step < options->warmup_steps; step++) {
         if (optimizer != NULL) {
@@ -193,12 +202,16 @@ static void print_usage(FILE *stream)
     fprintf(stream,
             "usage: train_bench [options]\n"
             "  --model lnet|mlp|all   models to measure (default all)\n"
-            "  --input CxHxW          example shape (default 3x32x32)\n"
-            "  --batch N              examples per step (default 250)\n"
+            "  --input CxHxW          example shape (default 3x32x32), each of C, H and W\n"
+            "                         from 1 to %d\n"
+            "  --batch N              examples per step (default 250, at most %d)\n"
             "  --backend fast|ref     layer implementation (default fast)\n"
             "  --threads LIST         comma-separated OpenMP thread counts (default 1,2)\n"
-            "  --runs N               timed runs; the median is reported (default 7)\n"
-            "  --steps N              steps per timed run (default 20)\n");
+            "  --runs N               timed runs for the median (default 7, at most %d)\n"
+            "  --steps N              steps per timed run (default 20, at most %d)\n"
+            "The %d random batches of input (%d x batch x C x H x W floats) must fit in\n"
+            "1 GiB, so a larger --input needs a smaller --batch.\n",
+            MAX_SIDE, MAX_COUNT, MAX_RUNS, MAX_COUNT, DATA_BATCHES, DATA_BATCHES);
 }
 
 static int parse_threads(BenchOptions *options, const char *text)
@@ -214,6 +227,62 @@ static int parse_threads(BenchOptions *options, const char *text)
         text = *end == ',' ? end + 1 : end;
     }
     return options->thread_settings > 0 ? 0 : -1;
+}
+
+// Parses a whole decimal integer from 1 to max.
+static int parse_count(const char *option, const char *text, int max, int *value)
+{
+    char *end;
+    const long parsed = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || parsed < 1 || parsed > max) {
+        fprintf(stderr, "train_bench: invalid %s '%s', expected an integer from 1 to %d\n",
+                option, text, max);
+        return -1;
+    }
+    *value = (int)parsed;
+    return 0;
+}
+
+// Parses CxHxW with strtol rather than sscanf, because sscanf's %d has
+// undefined behaviour on a number out of the int range.
+static int parse_input(const char *text, Shape *shape)
+{
+    long sides[3];
+    const char *cursor = text;
+    for (int i = 0; i < 3; i++) {
+        char *end;
+        sides[i] = strtol(cursor, &end, 10);
+        if (end == cursor || *end != (i < 2 ? 'x' : '\0')) {
+            fprintf(stderr, "train_bench: invalid --input '%s', expected CxHxW such as "
+                    "3x32x32\n", text);
+            return -1;
+        }
+        if (sides[i] < 1 || sides[i] > MAX_SIDE) {
+            fprintf(stderr, "train_bench: invalid --input '%s', each of C, H and W must be "
+                    "from 1 to %d\n", text, MAX_SIDE);
+            return -1;
+        }
+        cursor = end + 1;
+    }
+    *shape = (Shape){(int)sides[0], (int)sides[1], (int)sides[2]};
+    return 0;
+}
+
+// Rejects an --input and --batch whose random data would exceed
+// MAX_DATA_FLOATS, before make_data tries to allocate it.
+static int check_data_size(const BenchOptions *options)
+{
+    const size_t floats = (size_t)DATA_BATCHES * (size_t)options->batch *
+                          shape_size(options->shape);
+    if (floats > MAX_DATA_FLOATS) {
+        fprintf(stderr, "train_bench: --input %dx%dx%d with --batch %d needs %.1f GiB of "
+                "random data (%d batches), above the limit of 1 GiB; use a smaller --batch "
+                "or --input\n", options->shape.channels, options->shape.height,
+                options->shape.width, options->batch,
+                (double)floats * sizeof(float) / (1 << 30), DATA_BATCHES);
+        return -1;
+    }
+    return 0;
 }
 
 static int parse_options(BenchOptions *options, int argc, char **argv)
@@ -246,14 +315,14 @@ static int parse_options(BenchOptions *options, int argc, char **argv)
             options->models = optarg;
             break;
         case 'i':
-            if (sscanf(optarg, "%dx%dx%d", &options->shape.channels, &options->shape.height,
-                       &options->shape.width) != 3 || !shape_is_valid(options->shape)) {
-                fprintf(stderr, "train_bench: invalid --input %s, expected CxHxW\n", optarg);
+            if (parse_input(optarg, &options->shape) != 0) {
                 return -1;
             }
             break;
         case 'b':
-            options->batch = atoi(optarg);
+            if (parse_count("--batch", optarg, MAX_COUNT, &options->batch) != 0) {
+                return -1;
+            }
             break;
         case 'k':
             if (strcmp(optarg, "ref") != 0 && strcmp(optarg, "fast") != 0) {
@@ -271,10 +340,14 @@ static int parse_options(BenchOptions *options, int argc, char **argv)
             }
             break;
         case 'r':
-            options->runs = atoi(optarg);
+            if (parse_count("--runs", optarg, MAX_RUNS, &options->runs) != 0) {
+                return -1;
+            }
             break;
         case 's':
-            options->steps = atoi(optarg);
+            if (parse_count("--steps", optarg, MAX_COUNT, &options->steps) != 0) {
+                return -1;
+            }
             break;
         case 'h':
             print_usage(stdout);
@@ -289,11 +362,7 @@ static int parse_options(BenchOptions *options, int argc, char **argv)
                 "options (see --help)\n", argv[optind]);
         return -1;
     }
-    if (options->batch <= 0 || options->runs <= 0 || options->steps <= 0) {
-        fprintf(stderr, "train_bench: --batch, --runs and --steps must be positive\n");
-        return -1;
-    }
-    return 0;
+    return check_data_size(options);
 }
 
 int main(int argc, char **argv)
