@@ -607,3 +607,36 @@ TEST(BadInputCli, PlotDirectoryAsLogExitsOne)
     EXPECT_TRUE(contains(result.output, "svhn-plot: " + dir.path() + ": not a regular file (it "
                                         "is a directory)")) << result.output;
 }
+
+TEST(BadInputCli, PlotNamesBadCsvValue)
+{
+    const std::string header =
+        "epoch,train_loss,train_acc,test_loss,test_acc,examples_per_sec,seconds,lr\n";
+    const std::string row = ",0.5,0.8,0.6,0.7,100.0,1.0,0.001\n";
+    const struct {
+        std::string rows;
+        std::string message;
+    } cases[] = {
+        {"1" + row + "2,abc,0.8,0.6,0.7,100.0,1.0,0.001\n",
+         ":3: invalid value 'abc' for train_loss: expected a finite number followed by a comma"},
+        {"1" + row + "2,0.5,0.8,0.6,0.7,100.0,1.0,\n",
+         ":3: invalid value '' for lr: expected a finite number followed by the end of the line"},
+        {"1.5" + row, ":2: invalid value '1.5' for epoch: expected a whole number from 1"},
+        {"0" + row, ":2: invalid value '0' for epoch: expected a whole number from 1"},
+        {"4" + row + "5" + row + "3" + row,
+         ":4: invalid value '3' for epoch: expected more than the previous row's epoch 5"},
+        {"1" + row + "2" + row + "2" + row,
+         ":4: invalid value '2' for epoch: expected more than the previous row's epoch 2"},
+    };
+    TempDir dir;
+    const std::string csv = dir.file("log.csv");
+    for (const auto &c : cases) {
+        const std::string text = header + c.rows;
+        write_file_bytes(csv, std::vector<uint8_t>(text.begin(), text.end()));
+        ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + csv + " " +
+                                dir.file("curves.png"));
+        EXPECT_EQ(result.exit_status, 1) << c.rows;
+        EXPECT_TRUE(contains(result.output, "svhn-plot: " + csv + c.message))
+            << c.rows << result.output;
+    }
+}

@@ -1,6 +1,7 @@
 // Reads the CSV metrics log back for plotting.
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@ static const char *const column_names[LOG_COLUMNS] = {
     "examples_per_sec", "seconds", "lr"};
 
 // Parses one data line into row. Returns 0, or -1 with a message naming the
-// line and the field.
+// line, the field and its text.
 static int parse_row(char *line, const char *path, int line_number, EpochMetrics *row,
                      Error *error)
 {
@@ -29,12 +30,18 @@ static int parse_row(char *line, const char *path, int line_number, EpochMetrics
         values[column] = strtod(cursor, &end);
         const char expected_end = column + 1 < LOG_COLUMNS ? ',' : '\0';
         if (end == cursor || errno != 0 || *end != expected_end || !isfinite(values[column])) {
-            error_set(error, "%s:%d: invalid value for %s: expected a finite number "
-                      "followed by %s", path, line_number, column_names[column],
+            error_set(error, "%s:%d: invalid value '%.*s' for %s: expected a finite number "
+                      "followed by %s", path, line_number, (int)strcspn(cursor, ","), cursor,
+                      column_names[column],
                       expected_end == ',' ? "a comma" : "the end of the line");
             return -1;
         }
         cursor = end + 1;
+    }
+    if (values[0] != floor(values[0]) || values[0] < 1 || values[0] > INT_MAX) {
+        error_set(error, "%s:%d: invalid value '%.*s' for epoch: expected a whole number "
+                  "from 1", path, line_number, (int)strcspn(line, ","), line);
+        return -1;
     }
     *row = (EpochMetrics){
         .epoch = (int)values[0],
@@ -108,6 +115,16 @@ int metrics_log_read(const char *csv_path, EpochMetrics **rows, int *count, Erro
             *rows = grown;
         }
         if (parse_row(line, csv_path, line_number, &(*rows)[*count], error) != 0) {
+            status = -1;
+            break;
+        }
+        // svhn-train writes one row per finished epoch in order, so a repeated
+        // or smaller epoch most likely means that rows of two runs were mixed.
+        const int epoch = (*rows)[*count].epoch;
+        if (*count > 0 && epoch <= (*rows)[*count - 1].epoch) {
+            error_set(error, "%s:%d: invalid value '%.*s' for epoch: expected more than the "
+                      "previous row's epoch %d, because epochs must increase", csv_path,
+                      line_number, (int)strcspn(line, ","), line, (*rows)[*count - 1].epoch);
             status = -1;
             break;
         }
