@@ -328,6 +328,21 @@ TEST(PngLimits, DataPastFileSizeRejected)
         << message;
 }
 
+TEST(PngRead, TruncatedFileNamed)
+{
+    TempDir dir;
+    const std::vector<uint8_t> whole = png_gray(16, 16);
+    const size_t after_header = 8 + 25;  // the signature and the IHDR chunk
+    for (size_t length : {after_header, (after_header + whole.size()) / 2, whole.size() - 12}) {
+        std::string path = dir.file("cut.png");
+        write_file_bytes(path, std::vector<uint8_t>(whole.begin(), whole.begin() + length));
+        std::string message = png_error(path);
+        EXPECT_TRUE(contains(message, path + ": PNG file truncated or corrupt: the file ends "
+                                             "after " + std::to_string(length) + " bytes"))
+            << length << ": " << message;
+    }
+}
+
 // --- the programs ------------------------------------------------------
 
 namespace {

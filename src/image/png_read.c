@@ -180,6 +180,10 @@ int image_read_png(const char *path, Image *image, Error *error)
         png_set_sig_bytes(png, sizeof signature);
         png_set_user_limits(png, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
         status = decode(png, info, image, buffers, file_size, path, error);
+    } else if (feof(file)) {
+        // libpng 1.6 reports a short read only as "Read Error" (png_default_read_data).
+        error_set(error, "%s: PNG file truncated or corrupt: the file ends after %lld bytes, "
+                  "before the image data is complete", path, file_size);
     } else {
         error_set(error, "%s: invalid or unsupported PNG: %s", path, failure.message);
     }
