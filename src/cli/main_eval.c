@@ -1,6 +1,7 @@
 // svhn-eval: evaluates a saved model on the test set of a data folder and
 // prints its accuracy, confusion matrix and per-class precision and recall.
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <omp.h>
@@ -44,8 +45,13 @@ typedef struct {
     int json;
 } EvalOptions;
 
+// Parses a whole decimal integer in 1..max. Leading white space, which
+// strtol would skip, is rejected like trailing white space.
 static int parse_count(const char *text, int max, int *value)
 {
+    if (isspace((unsigned char)text[0])) {
+        return -1;
+    }
     char *end;
     errno = 0;
     long parsed = strtol(text, &end, 10);

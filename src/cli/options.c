@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -113,9 +114,19 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
+// strtol and strtod skip leading white space but stop at trailing white
+// space, so " 3" would pass and "3 " would not. Neither is accepted.
+static int starts_with_space(const char *text)
+{
+    return isspace((unsigned char)text[0]);
+}
+
 // Parses a whole decimal integer in [min, max]. Returns 0 or -1.
 static int parse_int(const char *text, long min, long max, int *value)
 {
+    if (starts_with_space(text)) {
+        return -1;
+    }
     char *end;
     errno = 0;
     long parsed = strtol(text, &end, 10);
@@ -130,6 +141,9 @@ static int parse_int(const char *text, long min, long max, int *value)
 static int parse_float(const char *text, double min, int min_open, double max,
                        float *value)
 {
+    if (starts_with_space(text)) {
+        return -1;
+    }
     char *end;
     errno = 0;
     double parsed = strtod(text, &end);
@@ -145,7 +159,7 @@ static int parse_seed(const char *text, uint64_t *seed)
 {
     char *end;
     errno = 0;
-    if (text[0] == '-' || text[0] == '+') {
+    if (text[0] == '-' || text[0] == '+' || starts_with_space(text)) {
         return -1;
     }
     unsigned long long parsed = strtoull(text, &end, 10);
