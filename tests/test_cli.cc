@@ -171,9 +171,12 @@ TEST(Cli, OutputsNamingSameFileRejected)
          "name the same file"},
         {"--resume " + checkpoint + " --plot " + checkpoint,
          "would replace the checkpoint given to --resume"},
+        {"--log " + base + "/train_32x32.mat", "would replace a data file of --data"},
+        {"--save " + base + "/../" + base.substr(5) + "/t10k-labels-idx1-ubyte.gz",
+         "would replace a data file of --data"},
     };
     for (const auto &c : cases) {
-        ProgramRun run = run_train("--data /nonexistent/data " + c.arguments);
+        ProgramRun run = run_train("--data " + base + " " + c.arguments);
         EXPECT_EQ(run.exit_status, 2) << c.arguments;
         EXPECT_TRUE(contains(run.output, c.message)) << run.output;
     }

@@ -66,6 +66,12 @@ int data_split_load_test(DataSplit *split, const char *folder, DatasetKind kind,
                          Error *error);
 void data_split_free(DataSplit *split);
 
+// Returns 1 when `path` names one of the files that data_split_load can read
+// from `folder` (the SVHN .mat files and the idx files, plain or .gz),
+// whether or not it exists, so an output file is never written over the
+// data. Returns 0 otherwise.
+int data_split_names_data_file(const char *folder, const char *path);
+
 const char *dataset_kind_name(DatasetKind kind);
 
 // Per-channel mean and standard deviation of the pixel values scaled to

@@ -95,8 +95,8 @@ static void warn_overridden_settings(const TrainOptions *requested, const TrainO
 }
 
 // Rejects two outputs that name the same file, since the second would
-// replace the first each epoch, and a log or plot that would replace the
-// checkpoint being resumed. --save may name the --resume file: that updates
+// replace the first each epoch, a log or plot that would replace the
+// checkpoint being resumed, and an output named like a data file. --save may name the --resume file: that updates
 // the checkpoint in place, which is the usual way to continue a run.
 static int check_distinct_outputs(const TrainOptions *options, Error *error)
 {
@@ -119,6 +119,15 @@ static int check_distinct_outputs(const TrainOptions *options, Error *error)
                 error_set(error, "%s %s and %s %s name the same file; give each output "
                           "its own file", names[i], paths[i], names[j], paths[j]);
             }
+            return -1;
+        }
+    }
+
+    for (int i = 0; i < outputs; i++) {
+        if (paths[i] != NULL && data_split_names_data_file(options->data_dir, paths[i])) {
+            error_set(error, "%s %s would replace a data file of --data %s; give the %s "
+                      "file a path outside the data files", names[i], paths[i],
+                      options->data_dir, names[i]);
             return -1;
         }
     }

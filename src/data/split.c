@@ -4,6 +4,8 @@
 
 #include "svhn/dataset.h"
 
+#include "svhn/output_path.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -216,4 +218,25 @@ void data_split_free(DataSplit *split)
     }
     dataset_free(&split->train);
     dataset_free(&split->test);
+}
+
+int data_split_names_data_file(const char *folder, const char *path)
+{
+    const PartFiles *parts[] = {&train_files, &test_files};
+    for (int p = 0; p < 2; p++) {
+        const char *names[] = {parts[p]->svhn, parts[p]->mnist_images,
+                               parts[p]->mnist_labels};
+        for (int n = 0; n < 3; n++) {
+            char data_path[SPLIT_PATH_SIZE];
+            char compressed[SPLIT_PATH_SIZE + 3];
+            if (join_path(data_path, folder, names[n], NULL) != 0) {
+                continue;
+            }
+            snprintf(compressed, sizeof compressed, "%s.gz", data_path);
+            if (output_paths_same(path, data_path) || output_paths_same(path, compressed)) {
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
