@@ -13,16 +13,19 @@ int metrics_log_write(const char *path, const EpochMetrics *rows, int row_count,
         return -1;
     }
 
+    // A fresh, unpredictable temporary name: a fixed PATH.tmp would replace a
+    // user's file of that name, or write through a symbolic link there.
     char temp_path[4096];
-    if (snprintf(temp_path, sizeof temp_path, "%s.tmp", path) >= (int)sizeof temp_path) {
-        error_set(error, "%s: log path is too long", path);
+    int fd = output_path_create_temp(path, "log file", temp_path, sizeof temp_path, error);
+    if (fd < 0) {
         return -1;
     }
-
-    FILE *file = fopen(temp_path, "w");
+    FILE *file = fdopen(fd, "w");
     if (file == NULL) {
-        error_set(error, "%s: cannot create the temporary file %s: %s", path, temp_path,
+        error_set(error, "%s: cannot open the temporary log file %s: %s", path, temp_path,
                   strerror(errno));
+        close(fd);
+        remove(temp_path);
         return -1;
     }
 
@@ -37,7 +40,8 @@ int metrics_log_write(const char *path, const EpochMetrics *rows, int row_count,
     int failed = fflush(file) != 0 || fsync(fileno(file)) != 0;
     failed |= fclose(file) != 0;
     if (failed) {
-        error_set(error, "%s: writing the log failed: %s", temp_path, strerror(errno));
+        error_set(error, "%s: writing the log to %s failed: %s; the previous log, if any, is "
+                  "unchanged", path, temp_path, strerror(errno));
         remove(temp_path);
         return -1;
     }

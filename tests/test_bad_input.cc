@@ -612,6 +612,35 @@ TEST(BadInputCli, PlotNamesBadOption)
     }
 }
 
+// svhn-plot renames the finished PNG over its output, so an output that is
+// the log itself, a symbolic link or a device is rejected before drawing.
+TEST(BadInputCli, PlotOutputNotReplaceable)
+{
+    TempDir dir;
+    const std::string log = dir.file("run.csv");
+    const std::string header = "epoch,train_loss,train_acc,test_loss,test_acc,"
+                               "examples_per_sec,seconds,lr\n1,0.5,0.8,0.6,0.7,1000.0,1.0,0.001\n";
+    write_file_bytes(log, std::vector<unsigned char>(header.begin(), header.end()));
+    const std::string link = dir.file("link.png");
+    ASSERT_EQ(symlink(dir.file("target.png").c_str(), link.c_str()), 0);
+
+    ProgramRun same = run(std::string(SVHN_PLOT_PATH) + " " + log + " " + dir.path() +
+                          "/./run.csv");
+    EXPECT_EQ(same.exit_status, 2) << same.output;
+    EXPECT_TRUE(contains(same.output, "names the log file")) << same.output;
+
+    ProgramRun to_link = run(std::string(SVHN_PLOT_PATH) + " " + log + " " + link);
+    EXPECT_EQ(to_link.exit_status, 1) << to_link.output;
+    EXPECT_TRUE(contains(to_link.output, "not a regular file")) << to_link.output;
+
+    // /dev/null must stay a device: the plot is never renamed over it.
+    ProgramRun to_device = run(std::string(SVHN_PLOT_PATH) + " " + log + " /dev/null");
+    EXPECT_EQ(to_device.exit_status, 1) << to_device.output;
+    struct stat info;
+    ASSERT_EQ(stat("/dev/null", &info), 0);
+    EXPECT_TRUE(S_ISCHR(info.st_mode));
+}
+
 TEST(BadInputCli, PlotDirectoryAsLogExitsOne)
 {
     TempDir dir;

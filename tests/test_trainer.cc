@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include <dirent.h>
 #include <unistd.h>
 
 #include "svhn/dataset.h"
@@ -166,6 +167,13 @@ TEST(Training, CsvLogRowPerEpoch)
     char folder[] = "/tmp/svhn-trainer-test-XXXXXX";
     ASSERT_NE(mkdtemp(folder), nullptr);
     std::string log_path = std::string(folder) + "/metrics.csv";
+    // A user's file next to the log, with the name a fixed temporary name
+    // would take, must survive the log's updates.
+    const std::string neighbour = log_path + ".tmp";
+    {
+        std::ofstream keep(neighbour);
+        keep << "keep me\n";
+    }
 
     TrainResult result = train(MODEL_MLP, split, 3, 16, 7, log_path.c_str());
     ASSERT_EQ(result.status, 0) << result.error;
@@ -185,8 +193,19 @@ TEST(Training, CsvLogRowPerEpoch)
         EXPECT_EQ(commas, 7) << line;
     }
     EXPECT_EQ(rows, 3);
-    EXPECT_NE(access((log_path + ".tmp").c_str(), F_OK), 0) << "temporary log file left behind";
+    EXPECT_EQ(read_file(neighbour), "keep me\n");
+    DIR *listing = opendir(folder);
+    ASSERT_NE(listing, nullptr);
+    int entries = 0;
+    while (const dirent *entry = readdir(listing)) {
+        const std::string name = entry->d_name;
+        EXPECT_EQ(name.find(".tmp."), std::string::npos) << "temporary log file left: " << name;
+        entries += name != "." && name != "..";
+    }
+    closedir(listing);
+    EXPECT_EQ(entries, 2) << "expected only the log and the neighbouring file";
 
+    std::remove(neighbour.c_str());
     std::remove(log_path.c_str());
     rmdir(folder);
     data_split_free(&split);

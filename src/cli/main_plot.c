@@ -7,6 +7,7 @@
 
 #include "curves.h"
 #include "option_error.h"
+#include "svhn/output_path.h"
 
 static const char help_text[] =
     "Usage: svhn-plot [--help] LOG.csv OUTPUT.png\n"
@@ -57,6 +58,11 @@ int main(int argc, char **argv)
     }
     const char *log_path = argv[optind];
     const char *png_path = argv[optind + 1];
+    if (output_paths_same(log_path, png_path)) {
+        fprintf(stderr, "svhn-plot: the output %s names the log file %s; give the PNG its "
+                "own path\n", png_path, log_path);
+        return EXIT_INVALID_OPTION;
+    }
 
     EpochMetrics *rows = NULL;
     int count = 0;

@@ -204,6 +204,12 @@ int curves_plot(const char *png_path, const EpochMetrics *rows, int count, Error
         error_set(error, "%s: no epochs to plot", png_path);
         return -1;
     }
+    // The finished plot is renamed over png_path, which would replace a
+    // symbolic link, a device such as /dev/null or a folder instead of
+    // writing through it, so only a regular file or a new name is accepted.
+    if (output_path_check(png_path, "plot file", error) != 0) {
+        return -1;
+    }
     const char *driver = png_driver(png_path, error);
     if (driver == NULL) {
         return -1;
