@@ -5,14 +5,18 @@
 // full SVHN size (73,257 train / 26,032 test images).
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <matio.h>
 
+#include "svhn/dataset.h"
+#include "svhn/output_path.h"
 #include "svhn/rng.h"
 
 #define IMAGE_SIZE 32
@@ -66,7 +70,8 @@ static void print_help(FILE *stream)
             "depends on the digit, so a model can learn the labels.\n"
             "\n"
             "  --count N            number of images, 1..%d (required)\n"
-            "  --out FILE           output path; written to FILE.tmp, then renamed (required)\n"
+            "  --out FILE           output path; written to a temporary file next to it,\n"
+            "                       read back, then renamed (required)\n"
             "  --seed S             generator seed, 0..2^64-1 (default 1)\n"
             "  --compress           zlib-compress the variables, as the official files are (default)\n"
             "  --no-compress        store the variables uncompressed\n"
@@ -165,6 +170,10 @@ static int parse_options(Options *options, int argc, char **argv)
                 || parse_label_class(value, &options->label_class) != 0) {
                 return -1;
             }
+        } else if (arg[0] != '-') {
+            fprintf(stderr, "make-svhn: unexpected argument '%s': make-svhn takes only "
+                    "options (see --help)\n", arg);
+            return -1;
         } else {
             fprintf(stderr, "make-svhn: unknown option '%s' (see --help)\n", arg);
             return -1;
@@ -271,6 +280,39 @@ static int write_file(const char *path, const Options *options, uint8_t *x, void
     return status;
 }
 
+// Reads the written file back with the trainer's own reader and flushes it
+// to disk. matio does not report every failed write: on a full disk it can
+// leave an empty file and still return success.
+static int verify_file(const char *path, const Options *options)
+{
+    Dataset check = {0};
+    Error error = {{0}};
+    if (dataset_load_svhn_mat(&check, path, &error) != 0) {
+        fprintf(stderr, "make-svhn: %s: the written file does not read back (%s); is the "
+                "disk full? %s is unchanged\n", options->out, error.message, options->out);
+        return -1;
+    }
+    const long count = check.count;
+    dataset_free(&check);
+    if (count != options->count) {
+        fprintf(stderr, "make-svhn: %s: the written file reads back with %ld images instead "
+                "of %ld; %s is unchanged\n", options->out, count, options->count, options->out);
+        return -1;
+    }
+
+    int fd = open(path, O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0) {
+        fprintf(stderr, "make-svhn: %s: flushing %s to disk failed: %s; %s is unchanged\n",
+                options->out, path, strerror(errno), options->out);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     Options options;
@@ -299,19 +341,27 @@ int main(int argc, char **argv)
         fill_image(x, n, digit, &rng);
     }
 
-    // Writing to FILE.tmp and renaming means a failed run never leaves a
-    // partial FILE behind.
-    size_t tmp_size = strlen(options.out) + sizeof ".tmp";
-    char *tmp_path = malloc(tmp_size);
-    if (tmp_path == NULL) {
-        fprintf(stderr, "make-svhn: out of memory\n");
+    // Writing to a temporary file next to FILE, checking it and renaming it
+    // means a failed run never leaves a partial FILE behind.
+    Error error = {{0}};
+    char tmp_path[4096];
+    int fd = -1;
+    if (output_path_check(options.out, "--out file", &error) == 0) {
+        fd = output_path_create_temp(options.out, "--out file", tmp_path, sizeof tmp_path,
+                                     &error);
+    }
+    if (fd < 0) {
+        fprintf(stderr, "make-svhn: %s\n", error.message);
         free(x);
         free(y);
         return 1;
     }
-    snprintf(tmp_path, tmp_size, "%s.tmp", options.out);
+    close(fd);
 
     int status = write_file(tmp_path, &options, x, y);
+    if (status == 0) {
+        status = verify_file(tmp_path, &options);
+    }
     if (status == 0 && rename(tmp_path, options.out) != 0) {
         fprintf(stderr, "make-svhn: renaming %s to %s failed: %s\n",
                 tmp_path, options.out, strerror(errno));
@@ -321,7 +371,6 @@ int main(int argc, char **argv)
         remove(tmp_path);
     }
 
-    free(tmp_path);
     free(x);
     free(y);
     return status == 0 ? 0 : 1;

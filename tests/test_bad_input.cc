@@ -612,6 +612,25 @@ TEST(BadInputCli, PlotNamesBadOption)
     }
 }
 
+// make-svhn also renames its file into place, after reading it back.
+TEST(BadInputCli, MakeSvhnOutputChecked)
+{
+    TempDir dir;
+    ProgramRun to_device = run(std::string(MAKE_SVHN_PATH) + " --count 5 --out /dev/null");
+    EXPECT_EQ(to_device.exit_status, 1) << to_device.output;
+    EXPECT_TRUE(contains(to_device.output, "make-svhn: /dev/null: the --out file exists and is "
+                                           "not a regular file")) << to_device.output;
+    struct stat info;
+    ASSERT_EQ(stat("/dev/null", &info), 0);
+    EXPECT_TRUE(S_ISCHR(info.st_mode));
+
+    const std::string out = dir.file("small.mat");
+    ProgramRun written = run(std::string(MAKE_SVHN_PATH) + " --count 5 --out " + out);
+    EXPECT_EQ(written.exit_status, 0) << written.output;
+    ProgramRun listing = run("ls " + dir.path());
+    EXPECT_FALSE(contains(listing.output, ".tmp")) << listing.output;
+}
+
 // svhn-plot renames the finished PNG over its output, so an output that is
 // the log itself, a symbolic link or a device is rejected before drawing.
 TEST(BadInputCli, PlotOutputNotReplaceable)
