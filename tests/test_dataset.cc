@@ -464,6 +464,8 @@ TEST(MakeSvhn, InvalidOptionsNameOptionAndRange)
         {"--count 5", "missing --out FILE"},
         {"--out '" + path + "'", "missing --count N"},
         {"--count 5 --bogus --out '" + path + "'", "unknown option '--bogus'"},
+        {"--count 5 --out '" + path + "' stray",
+         "unexpected argument 'stray': make-svhn takes only options"},
         {"--count", "option --count requires a value"},
     };
     for (const Case &c : cases) {
