@@ -126,6 +126,11 @@ static int parse_options(int argc, char **argv, Options *options)
         }
         i++;  // the option's value
     }
+    if (!options->check && !options->floors_path_is_default) {
+        fprintf(stderr, "layer_bench: --floors needs --check, because only the check reads "
+                "the floors file; add --check or drop --floors\n");
+        return -1;
+    }
     return 0;
 }
 

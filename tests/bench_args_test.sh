@@ -98,6 +98,7 @@ if grep -qF -- "pass --floors" "$work_dir/stderr"; then
 fi
 
 expect_error 2 "unexpected argument 'extra'" layer_bench extra
+expect_error 2 "--floors needs --check" layer_bench --floors "$work_dir/absent.txt"
 expect_error 2 "unexpected argument 'extra'" conv_rows_probe extra
 expect_error 2 "unexpected argument 'extra'" train_bench extra
 expect_error 2 "unexpected argument 'extra'" train_bench --runs 1 extra
