@@ -8,6 +8,7 @@
 //   model lnet input 3x32x32 batch 250 backend fast threads 2
 //   train 30000 ex/s infer 90000 ex/s
 
+#include <ctype.h>
 #include <getopt.h>
 #include <omp.h>
 #include <stdio.h>
@@ -214,13 +215,21 @@ static void print_usage(FILE *stream)
             MAX_SIDE, MAX_COUNT, MAX_RUNS, MAX_COUNT, DATA_BATCHES, DATA_BATCHES);
 }
 
+// The numeric options reject leading white space, as svhn-train's do,
+// although strtol skips it.
+static int starts_with_space(const char *text)
+{
+    return isspace((unsigned char)text[0]);
+}
+
 static int parse_threads(BenchOptions *options, const char *text)
 {
     options->thread_settings = 0;
     char *end = NULL;
     while (*text != '\0' && options->thread_settings < MAX_THREAD_SETTINGS) {
         long value = strtol(text, &end, 10);
-        if (end == text || value <= 0 || (*end != ',' && *end != '\0')) {
+        if (starts_with_space(text) || end == text || value <= 0 ||
+            (*end != ',' && *end != '\0')) {
             return -1;
         }
         options->threads[options->thread_settings++] = (int)value;
@@ -234,7 +243,8 @@ static int parse_count(const char *option, const char *text, int max, int *value
 {
     char *end;
     const long parsed = strtol(text, &end, 10);
-    if (end == text || *end != '\0' || parsed < 1 || parsed > max) {
+    if (starts_with_space(text) || end == text || *end != '\0' || parsed < 1 ||
+        parsed > max) {
         fprintf(stderr, "train_bench: invalid %s '%s', expected an integer from 1 to %d\n",
                 option, text, max);
         return -1;
@@ -252,7 +262,7 @@ static int parse_input(const char *text, Shape *shape)
     for (int i = 0; i < 3; i++) {
         char *end;
         sides[i] = strtol(cursor, &end, 10);
-        if (end == cursor || *end != (i < 2 ? 'x' : '\0')) {
+        if (starts_with_space(cursor) || end == cursor || *end != (i < 2 ? 'x' : '\0')) {
             fprintf(stderr, "train_bench: invalid --input '%s', expected CxHxW such as "
                     "3x32x32\n", text);
             return -1;

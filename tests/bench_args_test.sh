@@ -106,6 +106,10 @@ expect_error 2 "unrecognized option '--bogus'" train_bench --bogus
 expect_error 2 "each of C, H and W must be from 1 to 4096" train_bench --input 3x100000x100000
 expect_error 2 "each of C, H and W must be from 1 to 4096" train_bench --input 0x32x32
 expect_error 2 "expected CxHxW" train_bench --input 3x32x32x
+expect_error 2 "invalid --input ' 3x32x32'" train_bench --input " 3x32x32"
+expect_error 2 "invalid --input '3x 32x32'" train_bench --input "3x 32x32"
+expect_error 2 "invalid --batch ' 10'" train_bench --batch " 10"
+expect_error 2 "invalid --threads  1" train_bench --threads " 1"
 expect_error 2 "above the limit of 1 GiB" train_bench --input 3x1024x1024 --batch 250
 expect_error 2 "invalid --batch '10x'" train_bench --batch 10x
 expect_error 2 "invalid --runs '65'" train_bench --runs 65
