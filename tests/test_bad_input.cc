@@ -544,18 +544,51 @@ TEST(BadInputCli, PredictInvalidMatIndexNamed)
 
     ProgramRun result = run(std::string(SVHN_PREDICT_PATH) + " --model-file " + model + " '" +
                             mat + ":abc' '" + mat + ":' '" + mat + ":99999999999999999999' '" +
+                            mat + ":+3' '" + mat + ": 3' '" + mat + ":-1' '" + mat + ":3' '" +
                             png_with_colon + "'");
     EXPECT_EQ(result.exit_status, 1) << result.output;
     EXPECT_TRUE(contains(result.output, "svhn-predict: " + mat + ":abc: invalid example index "
-                                        "'abc': expected an integer in 0..4\n"))
+                                        "'abc': expected an integer in 0..4, written in digits "
+                                        "only\n"))
         << result.output;
     EXPECT_TRUE(contains(result.output, "svhn-predict: " + mat + ":: invalid example index '': "
-                                        "expected an integer in 0..4\n")) << result.output;
+                                        "expected an integer in 0..4")) << result.output;
     EXPECT_TRUE(contains(result.output, "svhn-predict: " + mat + ":99999999999999999999: "
                                         "invalid example index '99999999999999999999'"))
         << result.output;
+    // Only plain decimal digits make an index, although strtol would also
+    // take a sign or leading white space.
+    EXPECT_TRUE(contains(result.output, "svhn-predict: " + mat + ":+3: invalid example index "
+                                        "'+3'")) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-predict: " + mat + ": 3: invalid example index "
+                                        "' 3'")) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-predict: " + mat + ":-1: invalid example index "
+                                        "'-1'")) << result.output;
+    EXPECT_TRUE(contains(result.output, mat + ":3: class ")) << result.output;
     EXPECT_TRUE(contains(result.output, png_with_colon + ": class ")) << result.output;
-    EXPECT_TRUE(contains(result.output, "3 of 4 images failed")) << result.output;
+    EXPECT_TRUE(contains(result.output, "6 of 8 images failed")) << result.output;
+}
+
+TEST(BadInputCli, PredictIndexOnNonMatFileNamed)
+{
+    TempDir dir;
+    std::string model = dir.file("model.ckpt");
+    save_small_model(model);
+    std::string idx = dir.file("t10k-images-idx3-ubyte");
+    write_file_bytes(idx, idx_bytes(0x00000803, {2, 8, 8}, idx_test_images(2, 8, 8)));
+
+    ProgramRun result = run(std::string(SVHN_PREDICT_PATH) + " --model-file " + model + " '" +
+                            idx + ":1' '" + dir.file("absent") + ":1'");
+    EXPECT_EQ(result.exit_status, 1) << result.output;
+    EXPECT_TRUE(contains(result.output, "svhn-predict: " + idx + ":1: only SVHN .mat files take "
+                                        "an example index (FILE.mat:N), and " + idx +
+                                        " does not end in .mat\n"))
+        << result.output;
+    // When the part before the ':' does not exist either, the whole argument
+    // is a PNG path that is missing.
+    EXPECT_TRUE(contains(result.output, "svhn-predict: " + dir.file("absent") + ":1: cannot "
+                                        "open the image")) << result.output;
+    EXPECT_FALSE(contains(result.output, idx + ":1: cannot open")) << result.output;
 }
 
 TEST(BadInputCli, PredictWithoutModelFileExitsTwo)

@@ -46,7 +46,8 @@ typedef struct {
 typedef enum {
     ARGUMENT_PNG,            // a PNG file
     ARGUMENT_MAT_ENTRY,      // FILE.mat:N
-    ARGUMENT_INVALID_INDEX,  // an existing FILE.mat followed by ':' and no integer
+    ARGUMENT_INVALID_INDEX,  // an existing FILE.mat followed by ':' and no plain index
+    ARGUMENT_INDEX_NOT_MAT,  // FILE:TEXT for an existing FILE not ending in .mat
 } ArgumentKind;
 
 static int path_exists(const char *path)
@@ -55,32 +56,42 @@ static int path_exists(const char *path)
     return stat(path, &info) == 0;
 }
 
-// Decides how to read `text`. For the two .mat kinds, sets path to the part
-// before the last ':', and for ARGUMENT_MAT_ENTRY also sets index.
+// Parses an example index of plain decimal digits, without a sign or white
+// space. Returns 0, or -1 when text is not such a number or overflows.
+static int parse_index(const char *text, long *index)
+{
+    if (text[0] == '\0' || strspn(text, "0123456789") != strlen(text)) {
+        return -1;
+    }
+    errno = 0;
+    *index = strtol(text, NULL, 10);
+    return errno == 0 ? 0 : -1;
+}
+
+// Decides how to read `text`. For the kinds other than ARGUMENT_PNG, sets
+// path to the part before the last ':', and for ARGUMENT_MAT_ENTRY also
+// sets index.
 static ArgumentKind classify_argument(const char *text, char *path, size_t path_size,
                                       long *index)
 {
     const char *colon = strrchr(text, ':');
-    if (colon == NULL || colon - text < 4 || strncmp(colon - 4, ".mat", 4) != 0 ||
-        (size_t)(colon - text) >= path_size) {
+    if (colon == NULL || (size_t)(colon - text) >= path_size) {
         return ARGUMENT_PNG;
     }
-    memcpy(path, text, (size_t)(colon - text));
-    path[colon - text] = '\0';
-
-    char *end;
-    errno = 0;
-    *index = strtol(colon + 1, &end, 10);
-    if (colon[1] != '\0' && *end == '\0' && errno == 0) {
+    const size_t path_length = (size_t)(colon - text);
+    memcpy(path, text, path_length);
+    path[path_length] = '\0';
+    const int is_mat = path_length >= 4 && strcmp(path + path_length - 4, ".mat") == 0;
+    if (is_mat && parse_index(colon + 1, index) == 0) {
         return ARGUMENT_MAT_ENTRY;
     }
 
     // A file whose own name contains the ':' is read as a PNG. Otherwise the
-    // text after the ':' of an existing .mat file was meant as an index.
+    // text after the ':' of an existing file was meant as an index.
     if (path_exists(text) || !path_exists(path)) {
         return ARGUMENT_PNG;
     }
-    return ARGUMENT_INVALID_INDEX;
+    return is_mat ? ARGUMENT_INVALID_INDEX : ARGUMENT_INDEX_NOT_MAT;
 }
 
 // Loads the SVHN .mat file at path into predictor->mat unless it is already
@@ -100,19 +111,19 @@ static int load_mat_file(Predictor *predictor, const char *path, Error *error)
     return 0;
 }
 
-// Sets error for an argument FILE.mat:TEXT whose TEXT is not an integer,
-// with the valid range when the file can be read.
+// Sets error for an argument FILE.mat:TEXT whose TEXT is not plain decimal
+// digits or overflows, with the valid range when the file can be read.
 static void report_invalid_index(Predictor *predictor, const char *argument, const char *path,
                                  Error *error)
 {
     const char *index_text = strrchr(argument, ':') + 1;
     Error load_error = {{0}};
     if (load_mat_file(predictor, path, &load_error) == 0) {
-        error_set(error, "%s: invalid example index '%s': expected an integer in 0..%d",
-                  argument, index_text, predictor->mat.count - 1);
+        error_set(error, "%s: invalid example index '%s': expected an integer in 0..%d, "
+                  "written in digits only", argument, index_text, predictor->mat.count - 1);
     } else {
-        error_set(error, "%s: invalid example index '%s': expected a non-negative integer",
-                  argument, index_text);
+        error_set(error, "%s: invalid example index '%s': expected a non-negative integer, "
+                  "written in digits only", argument, index_text);
     }
 }
 
@@ -196,6 +207,11 @@ static int predict_one(Predictor *predictor, const char *argument, Error *error)
         break;
     case ARGUMENT_INVALID_INDEX:
         report_invalid_index(predictor, argument, mat_path, error);
+        status = -1;
+        break;
+    case ARGUMENT_INDEX_NOT_MAT:
+        error_set(error, "%s: only SVHN .mat files take an example index (FILE.mat:N), and "
+                  "%s does not end in .mat", argument, mat_path);
         status = -1;
         break;
     default:
