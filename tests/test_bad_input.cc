@@ -714,11 +714,17 @@ TEST(BadInputCli, PlotNamesBadCsvValue)
         std::string message;
     } cases[] = {
         {"1" + row + "2,abc,0.8,0.6,0.7,100.0,1.0,0.001\n",
-         ":3: invalid value 'abc' for train_loss: expected a finite number followed by a comma"},
+         ":3: invalid value 'abc' for train_loss: expected a finite number >= 0\n"},
         {"1" + row + "2,0.5,0.8,0.6,0.7,100.0,1.0,\n",
-         ":3: invalid value '' for lr: expected a finite number followed by the end of the line"},
-        {"1.5" + row, ":2: invalid value '1.5' for epoch: expected a whole number from 1"},
-        {"0" + row, ":2: invalid value '0' for epoch: expected a whole number from 1"},
+         ":3: invalid value '' for lr: expected a finite number >= 0\n"},
+        {"1" + row + "2,0.5,0.8,0.6,0.7,100.0,1.0,0.001x\n",
+         ":3: invalid value '0.001x' for lr: expected a finite number >= 0\n"},
+        {"1.5" + row,
+         ":2: invalid value '1.5' for epoch: expected a whole number from 1 to 2147483647\n"},
+        {"0" + row,
+         ":2: invalid value '0' for epoch: expected a whole number from 1 to 2147483647\n"},
+        {"99999999999" + row, ":2: invalid value '99999999999' for epoch: expected a whole "
+                              "number from 1 to 2147483647\n"},
         {"4" + row + "5" + row + "3" + row,
          ":4: invalid value '3' for epoch: expected more than the previous row's epoch 5"},
         {"1" + row + "2" + row + "2" + row,
@@ -735,4 +741,93 @@ TEST(BadInputCli, PlotNamesBadCsvValue)
         EXPECT_TRUE(contains(result.output, "svhn-plot: " + csv + c.message))
             << c.rows << result.output;
     }
+}
+
+// A row with a field too many or too few is reported by its field count,
+// not as an invalid value in a field that is itself valid.
+TEST(BadInputCli, PlotNamesCsvFieldCount)
+{
+    const std::string header =
+        "epoch,train_loss,train_acc,test_loss,test_acc,examples_per_sec,seconds,lr\n";
+    const std::string good = "1,0.5,0.8,0.6,0.7,100.0,1.0,0.001\n";
+    const struct {
+        std::string row;
+        std::string message;
+    } cases[] = {
+        {"2,0.5,0.8,0.6,0.7,100.0,1.0,0.001,7\n",
+         ":3: too many fields: the row has 9, but the header has 8: " + header},
+        {"2,0.5,0.8,0.6,0.7,100.0,1.0,0.001,\n",
+         ":3: too many fields: the row has 9, but the header has 8: " + header},
+        {"2,0.5,0.8,0.6,0.7,100.0\n",
+         ":3: too few fields: the row has 6 of the 8 fields of the header " + header},
+        {"2\n", ":3: too few fields: the row has 1 of the 8 fields of the header " + header},
+    };
+    TempDir dir;
+    const std::string csv = dir.file("log.csv");
+    for (const auto &c : cases) {
+        const std::string text = header + good + c.row;
+        write_file_bytes(csv, std::vector<uint8_t>(text.begin(), text.end()));
+        ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + csv + " " +
+                                dir.file("curves.png"));
+        EXPECT_EQ(result.exit_status, 1) << c.row;
+        EXPECT_TRUE(contains(result.output, "svhn-plot: " + csv + c.message))
+            << c.row << result.output;
+        EXPECT_FALSE(contains(result.output, "invalid value")) << c.row << result.output;
+    }
+}
+
+// Each column is checked against the values svhn-train --log can write.
+TEST(BadInputCli, PlotRejectsCsvValueOutOfRange)
+{
+    const std::string header =
+        "epoch,train_loss,train_acc,test_loss,test_acc,examples_per_sec,seconds,lr\n";
+    const struct {
+        std::string row;
+        std::string message;
+    } cases[] = {
+        {"1,0.5,1.8,0.6,0.7,100.0,1.0,0.001",
+         "invalid value '1.8' for train_acc: expected a number from 0 to 1"},
+        {"1,0.5,0.8,0.6,-0.1,100.0,1.0,0.001",
+         "invalid value '-0.1' for test_acc: expected a number from 0 to 1"},
+        {"1,-0.5,0.8,0.6,0.7,100.0,1.0,0.001",
+         "invalid value '-0.5' for train_loss: expected a finite number >= 0"},
+        {"1,0.5,0.8,-2,0.7,100.0,1.0,0.001",
+         "invalid value '-2' for test_loss: expected a finite number >= 0"},
+        {"1,0.5,0.8,0.6,0.7,-100.0,1.0,0.001",
+         "invalid value '-100.0' for examples_per_sec: expected a finite number >= 0"},
+        {"1,0.5,0.8,0.6,0.7,100.0,-1.0,0.001",
+         "invalid value '-1.0' for seconds: expected a finite number >= 0"},
+        {"1,0.5,0.8,0.6,0.7,100.0,1.0,-0.001",
+         "invalid value '-0.001' for lr: expected a finite number >= 0"},
+        {"1,0.5,0.8,0.6,0.7,inf,1.0,0.001",
+         "invalid value 'inf' for examples_per_sec: expected a finite number >= 0"},
+    };
+    TempDir dir;
+    const std::string csv = dir.file("log.csv");
+    for (const auto &c : cases) {
+        const std::string text = header + c.row + "\n";
+        write_file_bytes(csv, std::vector<uint8_t>(text.begin(), text.end()));
+        ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + csv + " " +
+                                dir.file("curves.png"));
+        EXPECT_EQ(result.exit_status, 1) << c.row;
+        EXPECT_TRUE(contains(result.output, "svhn-plot: " + csv + ":2: " + c.message + "\n"))
+            << c.row << result.output;
+    }
+}
+
+// Values at the edges of each range are accepted. svhn-train --log writes
+// an accuracy of 0 or 1, a test loss and accuracy of 0 without a test set,
+// and an lr of 0 when --lr rounds to 0 as a float.
+TEST(BadInputCli, PlotAcceptsCsvRangeEdges)
+{
+    TempDir dir;
+    const std::string csv = dir.file("log.csv");
+    const std::string text =
+        "epoch,train_loss,train_acc,test_loss,test_acc,examples_per_sec,seconds,lr\n"
+        "1,0.000000,1.000000,0.000000,0.000000,0.0,0.000,0\n"
+        "2147483647,2.302585,0.000000,0.000000,1.000000,12345.6,3.250,10\n";
+    write_file_bytes(csv, std::vector<uint8_t>(text.begin(), text.end()));
+    ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + csv + " " +
+                            dir.file("curves.png"));
+    EXPECT_EQ(result.exit_status, 0) << result.output;
 }

@@ -13,35 +13,95 @@
 
 #define LOG_COLUMNS 8
 
-static const char *const column_names[LOG_COLUMNS] = {
-    "epoch", "train_loss", "train_acc", "test_loss", "test_acc",
-    "examples_per_sec", "seconds", "lr"};
+// A column of the log and the range of the values that svhn-train --log writes
+// in it.
+typedef struct {
+    const char *name;
+    double min;
+    double max;
+    const char *range;  // the range in words, for messages
+} LogColumn;
+
+// A cross-entropy loss is >= 0, and an accuracy is a fraction of examples.
+// The learning rate is 0 only when --lr is so small that it rounds to 0 as a
+// float, which svhn-train accepts.
+static const LogColumn log_columns[LOG_COLUMNS] = {
+    {"epoch", 1, INT_MAX, "a whole number from 1 to 2147483647"},
+    {"train_loss", 0, INFINITY, "a finite number >= 0"},
+    {"train_acc", 0, 1, "a number from 0 to 1"},
+    {"test_loss", 0, INFINITY, "a finite number >= 0"},
+    {"test_acc", 0, 1, "a number from 0 to 1"},
+    {"examples_per_sec", 0, INFINITY, "a finite number >= 0"},
+    {"seconds", 0, INFINITY, "a finite number >= 0"},
+    {"lr", 0, INFINITY, "a finite number >= 0"},
+};
+
+// Splits line at its commas into fields. Returns the number of fields, which
+// may exceed LOG_COLUMNS, but stores at most LOG_COLUMNS of them.
+static int split_fields(char *line, char *fields[LOG_COLUMNS])
+{
+    int count = 0;
+    char *field = line;
+    for (;;) {
+        char *comma = strchr(field, ',');
+        if (count < LOG_COLUMNS) {
+            fields[count] = field;
+        }
+        count++;
+        if (comma == NULL) {
+            return count;
+        }
+        *comma = '\0';
+        field = comma + 1;
+    }
+}
+
+// Parses one field of the given column. Returns 0, or -1 with a message
+// naming the line, the column, the text and the column's range.
+static int parse_field(const char *text, const LogColumn *column, const char *path,
+                       int line_number, double *value, Error *error)
+{
+    char *end;
+    errno = 0;
+    *value = strtod(text, &end);
+    int valid = end != text && *end == '\0' && errno == 0 && isfinite(*value) &&
+                *value >= column->min && *value <= column->max;
+    if (valid && column == &log_columns[0]) {
+        valid = *value == floor(*value);
+    }
+    if (!valid) {
+        error_set(error, "%s:%d: invalid value '%s' for %s: expected %s", path, line_number,
+                  text, column->name, column->range);
+        return -1;
+    }
+    return 0;
+}
 
 // Parses one data line into row. Returns 0, or -1 with a message naming the
-// line, the field and its text.
+// line and either the field count or the field and its text.
 static int parse_row(char *line, const char *path, int line_number, EpochMetrics *row,
                      Error *error)
 {
+    char *fields[LOG_COLUMNS];
+    const int field_count = split_fields(line, fields);
+    if (field_count < LOG_COLUMNS) {
+        error_set(error, "%s:%d: too few fields: the row has %d of the %d fields of the "
+                  "header %s", path, line_number, field_count, LOG_COLUMNS,
+                  METRICS_LOG_HEADER);
+        return -1;
+    }
+    if (field_count > LOG_COLUMNS) {
+        error_set(error, "%s:%d: too many fields: the row has %d, but the header has %d: %s",
+                  path, line_number, field_count, LOG_COLUMNS, METRICS_LOG_HEADER);
+        return -1;
+    }
+
     double values[LOG_COLUMNS];
-    char *cursor = line;
     for (int column = 0; column < LOG_COLUMNS; column++) {
-        char *end;
-        errno = 0;
-        values[column] = strtod(cursor, &end);
-        const char expected_end = column + 1 < LOG_COLUMNS ? ',' : '\0';
-        if (end == cursor || errno != 0 || *end != expected_end || !isfinite(values[column])) {
-            error_set(error, "%s:%d: invalid value '%.*s' for %s: expected a finite number "
-                      "followed by %s", path, line_number, (int)strcspn(cursor, ","), cursor,
-                      column_names[column],
-                      expected_end == ',' ? "a comma" : "the end of the line");
+        if (parse_field(fields[column], &log_columns[column], path, line_number,
+                        &values[column], error) != 0) {
             return -1;
         }
-        cursor = end + 1;
-    }
-    if (values[0] != floor(values[0]) || values[0] < 1 || values[0] > INT_MAX) {
-        error_set(error, "%s:%d: invalid value '%.*s' for epoch: expected a whole number "
-                  "from 1", path, line_number, (int)strcspn(line, ","), line);
-        return -1;
     }
     *row = (EpochMetrics){
         .epoch = (int)values[0],
