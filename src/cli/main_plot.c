@@ -72,7 +72,8 @@ int main(int argc, char **argv)
         free(rows);
         return EXIT_RUNTIME_ERROR;
     }
-    printf("svhn-plot: drew %d epochs from %s to %s\n", count, log_path, png_path);
+    printf("svhn-plot: drew %d %s from %s to %s\n", count, count == 1 ? "epoch" : "epochs",
+           log_path, png_path);
     free(rows);
     return 0;
 }
