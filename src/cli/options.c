@@ -147,11 +147,14 @@ static int parse_float(const char *text, double min, int min_open, double max,
     char *end;
     errno = 0;
     double parsed = strtod(text, &end);
+    // The range is checked on the float that is used: 1e-50 is above 0 as a
+    // double but rounds to 0 as a float.
+    const float rounded = (float)parsed;
     if (errno != 0 || end == text || *end != '\0' || !isfinite(parsed) ||
-        parsed > max || parsed < min || (min_open && parsed == min)) {
+        rounded > max || rounded < min || (min_open && rounded == min)) {
         return -1;
     }
-    *value = (float)parsed;
+    *value = rounded;
     return 0;
 }
 
