@@ -4,6 +4,7 @@
 // runs are reproducible. Used for loader tests and throughput runs at the
 // full SVHN size (73,257 train / 26,032 test images).
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -92,12 +93,21 @@ static const char *option_value(int argc, char **argv, int *i)
     return argv[*i];
 }
 
+// The numeric options reject leading white space, as svhn-train's do,
+// although strtol and strtoull skip it. strtoull would also turn " -1"
+// into UINT64_MAX.
+static int starts_with_space(const char *text)
+{
+    return isspace((unsigned char)text[0]);
+}
+
 static int parse_count(const char *text, long *count)
 {
     char *end = NULL;
     errno = 0;
     long value = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < 1 || value > MAX_COUNT) {
+    if (errno != 0 || end == text || *end != '\0' || starts_with_space(text) || value < 1 ||
+        value > MAX_COUNT) {
         fprintf(stderr, "make-svhn: invalid --count '%s', expected an integer 1..%d\n",
                 text, MAX_COUNT);
         return -1;
@@ -111,7 +121,8 @@ static int parse_seed(const char *text, uint64_t *seed)
     char *end = NULL;
     errno = 0;
     unsigned long long value = strtoull(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || text[0] == '-') {
+    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' ||
+        starts_with_space(text)) {
         fprintf(stderr, "make-svhn: invalid --seed '%s', expected an integer 0..%" PRIu64 "\n",
                 text, UINT64_MAX);
         return -1;

@@ -99,7 +99,16 @@ fi
 
 expect_error 2 "unexpected argument 'extra'" layer_bench extra
 expect_error 2 "--floors needs --check" layer_bench --floors "$work_dir/absent.txt"
+expect_error 2 "--threads needs an integer from 1 to 1000000, got ' 1'" layer_bench --threads " 1"
+expect_error 2 "--batch needs an integer from 1 to 1000000, got ' 8'" layer_bench --batch " 8"
+expect_error 2 "--runs needs an integer from 1 to 1000000, got ' 3'" layer_bench --runs " 3"
+expect_error 2 "--runs needs an integer from 1 to 1000000, got '3 '" layer_bench --runs "3 "
 expect_error 2 "unexpected argument 'extra'" conv_rows_probe extra
+expect_error 2 "--runs needs an integer from 1 to 1000, got ' 3'" conv_rows_probe --runs " 3"
+expect_error 2 "--threads needs an integer from 1 to 1000, got ' 1'" conv_rows_probe --threads " 1"
+expect_error 2 "--threads needs an integer from 1 to 1000, got '1 '" conv_rows_probe --threads "1 "
+expect_error 2 "--peak needs a positive GFLOP/s value, got ' 100'" conv_rows_probe --peak " 100"
+expect_error 2 "--peak needs a positive GFLOP/s value, got 'inf'" conv_rows_probe --peak inf
 expect_error 2 "unexpected argument 'extra'" train_bench extra
 expect_error 2 "unexpected argument 'extra'" train_bench --runs 1 extra
 expect_error 2 "unrecognized option '--bogus'" train_bench --bogus

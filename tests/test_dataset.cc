@@ -459,7 +459,12 @@ TEST(MakeSvhn, InvalidOptionsNameOptionAndRange)
     const Case cases[] = {
         {"--count 0 --out '" + path + "'", "invalid --count '0', expected an integer 1..699050"},
         {"--count abc --out '" + path + "'", "invalid --count 'abc'"},
+        {"--count ' 5' --out '" + path + "'", "invalid --count ' 5'"},
+        {"--count '5 ' --out '" + path + "'", "invalid --count '5 '"},
         {"--count 5 --seed -1 --out '" + path + "'", "invalid --seed '-1'"},
+        {"--count 5 --seed ' 7' --out '" + path + "'", "invalid --seed ' 7'"},
+        {"--count 5 --seed ' -1' --out '" + path + "'", "invalid --seed ' -1'"},
+        {"--count 5 --seed '7 ' --out '" + path + "'", "invalid --seed '7 '"},
         {"--count 5 --label-class char --out '" + path + "'", "invalid --label-class 'char'"},
         {"--count 5", "missing --out FILE"},
         {"--out '" + path + "'", "missing --count N"},
