@@ -815,6 +815,75 @@ TEST(BadInputCli, PlotRejectsCsvValueOutOfRange)
     }
 }
 
+// Only the decimal forms that svhn-train's printf formats write are accepted,
+// although strtod also takes white space, a '+', hex, inf and nan.
+TEST(BadInputCli, PlotRejectsCsvNonDecimalValue)
+{
+    const std::string header =
+        "epoch,train_loss,train_acc,test_loss,test_acc,examples_per_sec,seconds,lr\n";
+    const struct {
+        std::string row;
+        std::string message;
+    } cases[] = {
+        {"1,0.5, 0.8,0.6,0.7,100.0,1.0,0.001",
+         "invalid value ' 0.8' for train_acc: expected a number from 0 to 1"},
+        {"1,0.5,0.8 ,0.6,0.7,100.0,1.0,0.001",
+         "invalid value '0.8 ' for train_acc: expected a number from 0 to 1"},
+        {" 1,0.5,0.8,0.6,0.7,100.0,1.0,0.001",
+         "invalid value ' 1' for epoch: expected a whole number from 1 to 2147483647"},
+        {"1,0.5,0.8,0.6,0.7,100.0,1.0,0x1",
+         "invalid value '0x1' for lr: expected a finite number >= 0"},
+        {"1,0.5,0.8,0.6,0.7,100.0,1.0,0x1p-3",
+         "invalid value '0x1p-3' for lr: expected a finite number >= 0"},
+        {"1,+0.5,0.8,0.6,0.7,100.0,1.0,0.001",
+         "invalid value '+0.5' for train_loss: expected a finite number >= 0"},
+        {"1,-0,0.8,0.6,0.7,100.0,1.0,0.001",
+         "invalid value '-0' for train_loss: expected a finite number >= 0"},
+        {"1,0.5,0.8,nan,0.7,100.0,1.0,0.001",
+         "invalid value 'nan' for test_loss: expected a finite number >= 0"},
+        {"1,0.5,0.8,0.6,0.7,100.0,.5,0.001",
+         "invalid value '.5' for seconds: expected a finite number >= 0"},
+        {"1,0.5,0.8,0.6,0.7,100.,1.0,0.001",
+         "invalid value '100.' for examples_per_sec: expected a finite number >= 0"},
+        {"1,0.5,0.8,0.6,0.7,100.0,1.0,1e",
+         "invalid value '1e' for lr: expected a finite number >= 0"},
+        {"1,0.5,0.8,0.6,0.7,100.0,1.0,1e-400",
+         "invalid value '1e-400' for lr: expected a finite number >= 0"},
+        {"1.0,0.5,0.8,0.6,0.7,100.0,1.0,0.001",
+         "invalid value '1.0' for epoch: expected a whole number from 1 to 2147483647"},
+        {"1e0,0.5,0.8,0.6,0.7,100.0,1.0,0.001",
+         "invalid value '1e0' for epoch: expected a whole number from 1 to 2147483647"},
+    };
+    TempDir dir;
+    const std::string csv = dir.file("log.csv");
+    for (const auto &c : cases) {
+        const std::string text = header + c.row + "\n";
+        write_file_bytes(csv, std::vector<uint8_t>(text.begin(), text.end()));
+        ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + csv + " " +
+                                dir.file("curves.png"));
+        EXPECT_EQ(result.exit_status, 1) << c.row;
+        EXPECT_TRUE(contains(result.output, "svhn-plot: " + csv + ":2: " + c.message + "\n"))
+            << c.row << result.output;
+    }
+}
+
+// svhn-train writes the lr with %g, which switches to an exponent below
+// 1e-4, and Windows editors may save "\r\n" line ends.
+TEST(BadInputCli, PlotAcceptsCsvPrintfForms)
+{
+    TempDir dir;
+    const std::string csv = dir.file("log.csv");
+    const std::string text =
+        "epoch,train_loss,train_acc,test_loss,test_acc,examples_per_sec,seconds,lr\r\n"
+        "1,0.500000,0.800000,0.600000,0.700000,100.0,1.000,1e-05\r\n"
+        "2,0.400000,0.850000,0.550000,0.750000,100.0,1.000,2.5e+06\n"
+        "3,0.300000,0.900000,0.500000,0.800000,100.0,1.000,1E-05";
+    write_file_bytes(csv, std::vector<uint8_t>(text.begin(), text.end()));
+    ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + csv + " " +
+                            dir.file("curves.png"));
+    EXPECT_EQ(result.exit_status, 0) << result.output;
+}
+
 // Values at the edges of each range are accepted. svhn-train --log writes
 // an accuracy of 0 or 1, a test loss and accuracy of 0 without a test set,
 // and an lr of 0 when --lr rounds to 0 as a float.

@@ -1,5 +1,6 @@
 // Reads the CSV metrics log back for plotting.
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -19,6 +20,7 @@ typedef struct {
     const char *name;
     double min;
     double max;
+    int integer;        // written with %d, so digits only
     const char *range;  // the range in words, for messages
 } LogColumn;
 
@@ -26,14 +28,14 @@ typedef struct {
 // The learning rate is 0 only when --lr is so small that it rounds to 0 as a
 // float, which svhn-train accepts.
 static const LogColumn log_columns[LOG_COLUMNS] = {
-    {"epoch", 1, INT_MAX, "a whole number from 1 to 2147483647"},
-    {"train_loss", 0, INFINITY, "a finite number >= 0"},
-    {"train_acc", 0, 1, "a number from 0 to 1"},
-    {"test_loss", 0, INFINITY, "a finite number >= 0"},
-    {"test_acc", 0, 1, "a number from 0 to 1"},
-    {"examples_per_sec", 0, INFINITY, "a finite number >= 0"},
-    {"seconds", 0, INFINITY, "a finite number >= 0"},
-    {"lr", 0, INFINITY, "a finite number >= 0"},
+    {"epoch", 1, INT_MAX, 1, "a whole number from 1 to 2147483647"},
+    {"train_loss", 0, INFINITY, 0, "a finite number >= 0"},
+    {"train_acc", 0, 1, 0, "a number from 0 to 1"},
+    {"test_loss", 0, INFINITY, 0, "a finite number >= 0"},
+    {"test_acc", 0, 1, 0, "a number from 0 to 1"},
+    {"examples_per_sec", 0, INFINITY, 0, "a finite number >= 0"},
+    {"seconds", 0, INFINITY, 0, "a finite number >= 0"},
+    {"lr", 0, INFINITY, 0, "a finite number >= 0"},
 };
 
 // Splits line at its commas into fields. Returns the number of fields, which
@@ -56,18 +58,58 @@ static int split_fields(char *line, char *fields[LOG_COLUMNS])
     }
 }
 
+static const char *skip_digits(const char *text)
+{
+    while (isdigit((unsigned char)*text)) {
+        text++;
+    }
+    return text;
+}
+
+// Checks that text is a number in the forms that svhn-train's printf formats
+// write: digits, then unless integer is set an optional '.' and digits and an
+// optional exponent such as e-05. It rejects what strtod would also take:
+// white space, a '+', hex, inf and nan. A '-' is taken only when min < 0.
+static int is_plain_decimal(const char *text, int integer, double min)
+{
+    if (*text == '-' && min < 0) {
+        text++;
+    }
+    const char *end = skip_digits(text);
+    if (end == text) {
+        return 0;
+    }
+    if (!integer && *end == '.') {
+        const char *fraction = end + 1;
+        end = skip_digits(fraction);
+        if (end == fraction) {
+            return 0;
+        }
+    }
+    if (!integer && (*end == 'e' || *end == 'E')) {
+        const char *exponent = end + 1;
+        if (*exponent == '-' || *exponent == '+') {
+            exponent++;
+        }
+        end = skip_digits(exponent);
+        if (end == exponent) {
+            return 0;
+        }
+    }
+    return *end == '\0';
+}
+
 // Parses one field of the given column. Returns 0, or -1 with a message
 // naming the line, the column, the text and the column's range.
 static int parse_field(const char *text, const LogColumn *column, const char *path,
                        int line_number, double *value, Error *error)
 {
-    char *end;
-    errno = 0;
-    *value = strtod(text, &end);
-    int valid = end != text && *end == '\0' && errno == 0 && isfinite(*value) &&
-                *value >= column->min && *value <= column->max;
-    if (valid && column == &log_columns[0]) {
-        valid = *value == floor(*value);
+    int valid = is_plain_decimal(text, column->integer, column->min);
+    if (valid) {
+        errno = 0;
+        *value = strtod(text, NULL);
+        valid = errno == 0 && isfinite(*value) && *value >= column->min &&
+                *value <= column->max;
     }
     if (!valid) {
         error_set(error, "%s:%d: invalid value '%s' for %s: expected %s", path, line_number,
