@@ -884,6 +884,56 @@ TEST(BadInputCli, PlotAcceptsCsvPrintfForms)
     EXPECT_EQ(result.exit_status, 0) << result.output;
 }
 
+// A line longer than the reader's 1023 characters is reported with its own
+// line number, not split by fgets with the rest read as the next line.
+TEST(BadInputCli, PlotNamesCsvLongLine)
+{
+    const std::string header =
+        "epoch,train_loss,train_acc,test_loss,test_acc,examples_per_sec,seconds,lr\n";
+    const std::string good = "1,0.5,0.8,0.6,0.7,100.0,1.0,0.001\n";
+    const std::string tail = ",0.8,0.6,0.7,100.0,1.0,0.001";
+    // Returns row 2 of exactly `length` characters, its train_loss padded
+    // with leading zeros, which the reader accepts.
+    auto row_of_length = [&](size_t length) {
+        const std::string prefix = "2,";
+        const size_t zeros = length - prefix.size() - std::string("0.5").size() - tail.size();
+        return prefix + std::string(zeros, '0') + "0.5" + tail;
+    };
+    const std::string long_message = "the line is longer than 1023 characters; expected the "
+                                     "CSV metrics log written by svhn-train --log, whose lines are "
+                                     "shorter";
+    const struct {
+        std::string text;
+        int exit_status;
+        std::string message;
+    } cases[] = {
+        {header + good + row_of_length(1023) + "\n", 0, ""},
+        {header + good + row_of_length(1023) + "\r\n", 0, ""},
+        {header + good + row_of_length(1023), 0, ""},
+        {header + good + row_of_length(1024) + "\n", 1, ":3: " + long_message},
+        {header + good + row_of_length(1024), 1, ":3: " + long_message},
+        {header + good + row_of_length(1023) + "\r\r\n", 1, ":3: " + long_message},
+        {header + good + row_of_length(3000) + "\n" + "3,0.5,0.8,0.6,0.7,100.0,1.0,0.001\n", 1,
+         ":3: " + long_message},
+        {std::string(2000, 'x') + "\n" + good, 1, ":1: " + long_message},
+    };
+    TempDir dir;
+    const std::string csv = dir.file("log.csv");
+    for (const auto &c : cases) {
+        write_file_bytes(csv, std::vector<uint8_t>(c.text.begin(), c.text.end()));
+        ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + csv + " " +
+                                dir.file("curves.png"));
+        const std::string name = c.text.substr(header.size() + good.size(), 20) + "... (" +
+                                 std::to_string(c.text.size()) + " bytes)";
+        EXPECT_EQ(result.exit_status, c.exit_status) << name << result.output;
+        if (c.exit_status != 0) {
+            EXPECT_TRUE(contains(result.output, "svhn-plot: " + csv + c.message + "\n"))
+                << name << result.output;
+            EXPECT_EQ(count_lines(result.output), 1) << name << result.output;
+        }
+    }
+}
+
 // Values at the edges of each range are accepted. svhn-train --log writes
 // an accuracy of 0 or 1, a test loss and accuracy of 0 without a test set,
 // and an lr of 0 when --lr rounds to 0 as a float.

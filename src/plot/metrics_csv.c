@@ -14,6 +14,11 @@
 
 #define LOG_COLUMNS 8
 
+// The maximum length of a line, without its line end. svhn-train's lines are
+// under 300 characters: its longest field, a loss from float logits, has at
+// most 46 characters with %.6f.
+#define MAX_LINE_LENGTH 1023
+
 // A column of the log and the range of the values that svhn-train --log writes
 // in it.
 typedef struct {
@@ -157,12 +162,39 @@ static int parse_row(char *line, const char *path, int line_number, EpochMetrics
     return 0;
 }
 
-static void strip_line_end(char *line)
+// Reads one line into line[MAX_LINE_LENGTH + 2] without its line end ("\n"
+// or "\r\n"). Returns 1, 0 at the end of the file, or -1 with a message when
+// reading fails or the line is longer than MAX_LINE_LENGTH, so that the rest
+// of a long line is never read as the next line.
+static int read_line(FILE *file, char *line, const char *path, int line_number, Error *error)
 {
+    if (fgets(line, MAX_LINE_LENGTH + 2, file) == NULL) {
+        if (ferror(file)) {
+            error_set(error, "%s:%d: reading the metrics log failed: %s", path, line_number,
+                      strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+
     size_t length = strlen(line);
-    while (length > 0 && (line[length - 1] == '\n' || line[length - 1] == '\r')) {
+    if (length > 0 && line[length - 1] == '\n') {
+        line[--length] = '\0';
+    } else if (length == MAX_LINE_LENGTH + 1) {
+        // fgets stopped at the end of the buffer. The line is too long unless
+        // the one character over the limit is the '\r' of a "\r\n" line end.
+        const int next = getc(file);
+        if (line[length - 1] != '\r' || (next != '\n' && next != EOF)) {
+            error_set(error, "%s:%d: the line is longer than %d characters; expected the CSV "
+                      "metrics log written by svhn-train --log, whose lines are shorter",
+                      path, line_number, MAX_LINE_LENGTH);
+            return -1;
+        }
+    }
+    if (length > 0 && line[length - 1] == '\r') {
         line[--length] = '\0';
     }
+    return 1;
 }
 
 int metrics_log_read(const char *csv_path, EpochMetrics **rows, int *count, Error *error)
@@ -185,13 +217,15 @@ int metrics_log_read(const char *csv_path, EpochMetrics **rows, int *count, Erro
         return -1;
     }
 
-    char line[1024];
-    if (fgets(line, sizeof line, file) == NULL) {
-        error_set(error, "%s: the metrics log is empty", csv_path);
+    char line[MAX_LINE_LENGTH + 2];
+    const int header_status = read_line(file, line, csv_path, 1, error);
+    if (header_status <= 0) {
+        if (header_status == 0) {
+            error_set(error, "%s: the metrics log is empty", csv_path);
+        }
         fclose(file);
         return -1;
     }
-    strip_line_end(line);
     if (strcmp(line, METRICS_LOG_HEADER) != 0) {
         error_set(error, "%s:1: unexpected header '%s'; expected '%s'", csv_path, line,
                   METRICS_LOG_HEADER);
@@ -201,8 +235,12 @@ int metrics_log_read(const char *csv_path, EpochMetrics **rows, int *count, Erro
 
     int capacity = 0;
     int status = 0;
-    for (int line_number = 2; fgets(line, sizeof line, file) != NULL; line_number++) {
-        strip_line_end(line);
+    for (int line_number = 2;; line_number++) {
+        const int line_status = read_line(file, line, csv_path, line_number, error);
+        if (line_status <= 0) {
+            status = line_status;
+            break;
+        }
         if (line[0] == '\0') {
             continue;
         }
