@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_args.h"
 #include "bench_peak.h"
 #include "bench_timing.h"
 #include "conv_rows_kernels.h"
@@ -79,19 +80,11 @@ static void print_usage(FILE *stream)
             MAX_RELATIVE_ERROR);
 }
 
-// The numeric options reject leading white space, as svhn-train's do,
-// although strtol and strtod skip it.
-static int starts_with_space(const char *text)
-{
-    return isspace((unsigned char)text[0]);
-}
 
 static int parse_positive(const char *option, const char *text, int *value)
 {
-    char *end;
-    const long parsed = text != NULL ? strtol(text, &end, 10) : 0;
-    if (text == NULL || starts_with_space(text) || *end != '\0' || parsed <= 0 ||
-        parsed > 1000) {
+    long parsed;
+    if (bench_parse_int(text, 1, 1000, &parsed) != 0) {
         fprintf(stderr, "conv_rows_probe: %s needs an integer from 1 to 1000, got '%s'\n", option,
                 text != NULL ? text : "");
         return -1;
@@ -117,7 +110,7 @@ static int parse_options(int argc, char **argv, Options *options)
         } else if (strcmp(arg, "--peak") == 0 && value != NULL) {
             char *end;
             options->peak_gflops = strtod(value, &end);
-            if (starts_with_space(value) || *end != '\0' || !(options->peak_gflops > 0.0) ||
+            if (!isdigit((unsigned char)value[0]) || *end != '\0' || !(options->peak_gflops > 0.0) ||
                 !isfinite(options->peak_gflops)) {
                 fprintf(stderr,
                         "conv_rows_probe: --peak needs a positive GFLOP/s value, got '%s'\n",

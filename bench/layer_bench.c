@@ -2,12 +2,12 @@
 // against this machine's measured peak; and with --check, a speed regression
 // check of the SIMD linear products against the reference and oneDNN.
 
-#include <ctype.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_args.h"
 #include "bench_layers.h"
 #include "bench_linear_check.h"
 #include "bench_peak.h"
@@ -53,14 +53,10 @@ static void print_usage(FILE *stream)
             LAYER_BENCH_FLOORS_PATH);
 }
 
-// Parses a whole decimal integer from 1 to 1000000. It rejects leading white
-// space, as svhn-train's options do, although strtol skips it.
 static int parse_positive(const char *option, const char *text, int *value)
 {
-    char *end;
-    long parsed = text != NULL ? strtol(text, &end, 10) : 0;
-    if (text == NULL || isspace((unsigned char)text[0]) || *end != '\0' || parsed <= 0 ||
-        parsed > 1000000) {
+    long parsed;
+    if (bench_parse_int(text, 1, 1000000, &parsed) != 0) {
         fprintf(stderr, "layer_bench: %s needs an integer from 1 to 1000000, got '%s'\n", option,
                 text != NULL ? text : "");
         return -1;

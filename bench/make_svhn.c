@@ -16,6 +16,7 @@
 
 #include <matio.h>
 
+#include "bench_args.h"
 #include "svhn/dataset.h"
 #include "svhn/output_path.h"
 #include "svhn/rng.h"
@@ -93,21 +94,11 @@ static const char *option_value(int argc, char **argv, int *i)
     return argv[*i];
 }
 
-// The numeric options reject leading white space, as svhn-train's do,
-// although strtol and strtoull skip it. strtoull would also turn " -1"
-// into UINT64_MAX.
-static int starts_with_space(const char *text)
-{
-    return isspace((unsigned char)text[0]);
-}
 
 static int parse_count(const char *text, long *count)
 {
-    char *end = NULL;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || starts_with_space(text) || value < 1 ||
-        value > MAX_COUNT) {
+    long value;
+    if (bench_parse_int(text, 1, MAX_COUNT, &value) != 0) {
         fprintf(stderr, "make-svhn: invalid --count '%s', expected an integer 1..%d\n",
                 text, MAX_COUNT);
         return -1;
@@ -121,8 +112,7 @@ static int parse_seed(const char *text, uint64_t *seed)
     char *end = NULL;
     errno = 0;
     unsigned long long value = strtoull(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' ||
-        starts_with_space(text)) {
+    if (errno != 0 || end == text || *end != '\0' || !isdigit((unsigned char)text[0])) {
         fprintf(stderr, "make-svhn: invalid --seed '%s', expected an integer 0..%" PRIu64 "\n",
                 text, UINT64_MAX);
         return -1;

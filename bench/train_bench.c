@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_args.h"
 #include "svhn/loss.h"
 #include "svhn/models.h"
 #include "svhn/optimizer.h"
@@ -215,12 +216,6 @@ static void print_usage(FILE *stream)
             MAX_SIDE, MAX_COUNT, MAX_RUNS, MAX_COUNT, DATA_BATCHES, DATA_BATCHES);
 }
 
-// The numeric options reject leading white space, as svhn-train's do,
-// although strtol skips it.
-static int starts_with_space(const char *text)
-{
-    return isspace((unsigned char)text[0]);
-}
 
 static int parse_threads(BenchOptions *options, const char *text)
 {
@@ -228,7 +223,7 @@ static int parse_threads(BenchOptions *options, const char *text)
     char *end = NULL;
     while (*text != '\0' && options->thread_settings < MAX_THREAD_SETTINGS) {
         long value = strtol(text, &end, 10);
-        if (starts_with_space(text) || end == text || value <= 0 ||
+        if (!isdigit((unsigned char)text[0]) || end == text || value <= 0 ||
             (*end != ',' && *end != '\0')) {
             return -1;
         }
@@ -241,10 +236,8 @@ static int parse_threads(BenchOptions *options, const char *text)
 // Parses a whole decimal integer from 1 to max.
 static int parse_count(const char *option, const char *text, int max, int *value)
 {
-    char *end;
-    const long parsed = strtol(text, &end, 10);
-    if (starts_with_space(text) || end == text || *end != '\0' || parsed < 1 ||
-        parsed > max) {
+    long parsed;
+    if (bench_parse_int(text, 1, max, &parsed) != 0) {
         fprintf(stderr, "train_bench: invalid %s '%s', expected an integer from 1 to %d\n",
                 option, text, max);
         return -1;
@@ -262,7 +255,7 @@ static int parse_input(const char *text, Shape *shape)
     for (int i = 0; i < 3; i++) {
         char *end;
         sides[i] = strtol(cursor, &end, 10);
-        if (starts_with_space(cursor) || end == cursor || *end != (i < 2 ? 'x' : '\0')) {
+        if (!isdigit((unsigned char)cursor[0]) || end == cursor || *end != (i < 2 ? 'x' : '\0')) {
             fprintf(stderr, "train_bench: invalid --input '%s', expected CxHxW such as "
                     "3x32x32\n", text);
             return -1;
