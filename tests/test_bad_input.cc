@@ -412,6 +412,17 @@ void save_small_model(const std::string &path)
     ASSERT_EQ(status, 0) << error.message;
 }
 
+// The header svhn-train --log writes, with its line end.
+const std::string kLogHeader =
+    "epoch,train_loss,train_acc,test_loss,test_acc,examples_per_sec,seconds,lr\n";
+
+// Writes `text` to the log file `csv` in `dir` and runs svhn-plot on it.
+ProgramRun plot_log(const TempDir &dir, const std::string &csv, const std::string &text)
+{
+    write_file_bytes(csv, std::vector<uint8_t>(text.begin(), text.end()));
+    return run(std::string(SVHN_PLOT_PATH) + " " + csv + " " + dir.file("curves.png"));
+}
+
 }  // namespace
 
 TEST(BadInputCli, TrainCorruptMatExitsOne)
@@ -670,9 +681,8 @@ TEST(BadInputCli, PlotOutputNotReplaceable)
 {
     TempDir dir;
     const std::string log = dir.file("run.csv");
-    const std::string header = "epoch,train_loss,train_acc,test_loss,test_acc,"
-                               "examples_per_sec,seconds,lr\n1,0.5,0.8,0.6,0.7,1000.0,1.0,0.001\n";
-    write_file_bytes(log, std::vector<unsigned char>(header.begin(), header.end()));
+    const std::string text = kLogHeader + "1,0.5,0.8,0.6,0.7,1000.0,1.0,0.001\n";
+    write_file_bytes(log, std::vector<unsigned char>(text.begin(), text.end()));
     const std::string link = dir.file("link.png");
     ASSERT_EQ(symlink(dir.file("target.png").c_str(), link.c_str()), 0);
 
@@ -706,8 +716,6 @@ TEST(BadInputCli, PlotDirectoryAsLogExitsOne)
 
 TEST(BadInputCli, PlotNamesBadCsvValue)
 {
-    const std::string header =
-        "epoch,train_loss,train_acc,test_loss,test_acc,examples_per_sec,seconds,lr\n";
     const std::string row = ",0.5,0.8,0.6,0.7,100.0,1.0,0.001\n";
     const struct {
         std::string rows;
@@ -733,10 +741,8 @@ TEST(BadInputCli, PlotNamesBadCsvValue)
     TempDir dir;
     const std::string csv = dir.file("log.csv");
     for (const auto &c : cases) {
-        const std::string text = header + c.rows;
-        write_file_bytes(csv, std::vector<uint8_t>(text.begin(), text.end()));
-        ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + csv + " " +
-                                dir.file("curves.png"));
+        const std::string text = kLogHeader + c.rows;
+        ProgramRun result = plot_log(dir, csv, text);
         EXPECT_EQ(result.exit_status, 1) << c.rows;
         EXPECT_TRUE(contains(result.output, "svhn-plot: " + csv + c.message))
             << c.rows << result.output;
@@ -747,28 +753,24 @@ TEST(BadInputCli, PlotNamesBadCsvValue)
 // not as an invalid value in a field that is itself valid.
 TEST(BadInputCli, PlotNamesCsvFieldCount)
 {
-    const std::string header =
-        "epoch,train_loss,train_acc,test_loss,test_acc,examples_per_sec,seconds,lr\n";
     const std::string good = "1,0.5,0.8,0.6,0.7,100.0,1.0,0.001\n";
     const struct {
         std::string row;
         std::string message;
     } cases[] = {
         {"2,0.5,0.8,0.6,0.7,100.0,1.0,0.001,7\n",
-         ":3: too many fields: the row has 9, but the header has 8: " + header},
+         ":3: too many fields: the row has 9, but the header has 8: " + kLogHeader},
         {"2,0.5,0.8,0.6,0.7,100.0,1.0,0.001,\n",
-         ":3: too many fields: the row has 9, but the header has 8: " + header},
+         ":3: too many fields: the row has 9, but the header has 8: " + kLogHeader},
         {"2,0.5,0.8,0.6,0.7,100.0\n",
-         ":3: too few fields: the row has 6 of the 8 fields of the header " + header},
-        {"2\n", ":3: too few fields: the row has 1 of the 8 fields of the header " + header},
+         ":3: too few fields: the row has 6 of the 8 fields of the header " + kLogHeader},
+        {"2\n", ":3: too few fields: the row has 1 of the 8 fields of the header " + kLogHeader},
     };
     TempDir dir;
     const std::string csv = dir.file("log.csv");
     for (const auto &c : cases) {
-        const std::string text = header + good + c.row;
-        write_file_bytes(csv, std::vector<uint8_t>(text.begin(), text.end()));
-        ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + csv + " " +
-                                dir.file("curves.png"));
+        const std::string text = kLogHeader + good + c.row;
+        ProgramRun result = plot_log(dir, csv, text);
         EXPECT_EQ(result.exit_status, 1) << c.row;
         EXPECT_TRUE(contains(result.output, "svhn-plot: " + csv + c.message))
             << c.row << result.output;
@@ -779,8 +781,6 @@ TEST(BadInputCli, PlotNamesCsvFieldCount)
 // Each column is checked against the values svhn-train --log can write.
 TEST(BadInputCli, PlotRejectsCsvValueOutOfRange)
 {
-    const std::string header =
-        "epoch,train_loss,train_acc,test_loss,test_acc,examples_per_sec,seconds,lr\n";
     const struct {
         std::string row;
         std::string message;
@@ -805,10 +805,8 @@ TEST(BadInputCli, PlotRejectsCsvValueOutOfRange)
     TempDir dir;
     const std::string csv = dir.file("log.csv");
     for (const auto &c : cases) {
-        const std::string text = header + c.row + "\n";
-        write_file_bytes(csv, std::vector<uint8_t>(text.begin(), text.end()));
-        ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + csv + " " +
-                                dir.file("curves.png"));
+        const std::string text = kLogHeader + c.row + "\n";
+        ProgramRun result = plot_log(dir, csv, text);
         EXPECT_EQ(result.exit_status, 1) << c.row;
         EXPECT_TRUE(contains(result.output, "svhn-plot: " + csv + ":2: " + c.message + "\n"))
             << c.row << result.output;
@@ -819,8 +817,6 @@ TEST(BadInputCli, PlotRejectsCsvValueOutOfRange)
 // although strtod also takes white space, a '+', hex, inf and nan.
 TEST(BadInputCli, PlotRejectsCsvNonDecimalValue)
 {
-    const std::string header =
-        "epoch,train_loss,train_acc,test_loss,test_acc,examples_per_sec,seconds,lr\n";
     const struct {
         std::string row;
         std::string message;
@@ -857,10 +853,8 @@ TEST(BadInputCli, PlotRejectsCsvNonDecimalValue)
     TempDir dir;
     const std::string csv = dir.file("log.csv");
     for (const auto &c : cases) {
-        const std::string text = header + c.row + "\n";
-        write_file_bytes(csv, std::vector<uint8_t>(text.begin(), text.end()));
-        ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + csv + " " +
-                                dir.file("curves.png"));
+        const std::string text = kLogHeader + c.row + "\n";
+        ProgramRun result = plot_log(dir, csv, text);
         EXPECT_EQ(result.exit_status, 1) << c.row;
         EXPECT_TRUE(contains(result.output, "svhn-plot: " + csv + ":2: " + c.message + "\n"))
             << c.row << result.output;
@@ -878,9 +872,7 @@ TEST(BadInputCli, PlotAcceptsCsvPrintfForms)
         "1,0.500000,0.800000,0.600000,0.700000,100.0,1.000,1e-05\r\n"
         "2,0.400000,0.850000,0.550000,0.750000,100.0,1.000,2.5e+06\n"
         "3,0.300000,0.900000,0.500000,0.800000,100.0,1.000,1E-05";
-    write_file_bytes(csv, std::vector<uint8_t>(text.begin(), text.end()));
-    ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + csv + " " +
-                            dir.file("curves.png"));
+    ProgramRun result = plot_log(dir, csv, text);
     EXPECT_EQ(result.exit_status, 0) << result.output;
 }
 
@@ -888,8 +880,6 @@ TEST(BadInputCli, PlotAcceptsCsvPrintfForms)
 // line number, not split by fgets with the rest read as the next line.
 TEST(BadInputCli, PlotNamesCsvLongLine)
 {
-    const std::string header =
-        "epoch,train_loss,train_acc,test_loss,test_acc,examples_per_sec,seconds,lr\n";
     const std::string good = "1,0.5,0.8,0.6,0.7,100.0,1.0,0.001\n";
     const std::string tail = ",0.8,0.6,0.7,100.0,1.0,0.001";
     // Returns row 2 of exactly `length` characters, its train_loss padded
@@ -907,23 +897,23 @@ TEST(BadInputCli, PlotNamesCsvLongLine)
         int exit_status;
         std::string message;
     } cases[] = {
-        {header + good + row_of_length(1023) + "\n", 0, ""},
-        {header + good + row_of_length(1023) + "\r\n", 0, ""},
-        {header + good + row_of_length(1023), 0, ""},
-        {header + good + row_of_length(1024) + "\n", 1, ":3: " + long_message},
-        {header + good + row_of_length(1024), 1, ":3: " + long_message},
-        {header + good + row_of_length(1023) + "\r\r\n", 1, ":3: " + long_message},
-        {header + good + row_of_length(3000) + "\n" + "3,0.5,0.8,0.6,0.7,100.0,1.0,0.001\n", 1,
+        {kLogHeader + good + row_of_length(1023) + "\n", 0, ""},
+        {kLogHeader + good + row_of_length(1023) + "\r\n", 0, ""},
+        {kLogHeader + good + row_of_length(1023), 0, ""},
+        {kLogHeader + good + row_of_length(1024) + "\n", 1, ":3: " + long_message},
+        {kLogHeader + good + row_of_length(1024), 1, ":3: " + long_message},
+        {kLogHeader + good + row_of_length(1023) + "\r\r\n", 1, ":3: " + long_message},
+        {kLogHeader + good + row_of_length(3000) + "\n" +
+             "3,0.5,0.8,0.6,0.7,100.0,1.0,0.001\n",
+         1,
          ":3: " + long_message},
         {std::string(2000, 'x') + "\n" + good, 1, ":1: " + long_message},
     };
     TempDir dir;
     const std::string csv = dir.file("log.csv");
     for (const auto &c : cases) {
-        write_file_bytes(csv, std::vector<uint8_t>(c.text.begin(), c.text.end()));
-        ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + csv + " " +
-                                dir.file("curves.png"));
-        const std::string name = c.text.substr(header.size() + good.size(), 20) + "... (" +
+        ProgramRun result = plot_log(dir, csv, c.text);
+        const std::string name = c.text.substr(kLogHeader.size() + good.size(), 20) + "... (" +
                                  std::to_string(c.text.size()) + " bytes)";
         EXPECT_EQ(result.exit_status, c.exit_status) << name << result.output;
         if (c.exit_status != 0) {
@@ -935,8 +925,9 @@ TEST(BadInputCli, PlotNamesCsvLongLine)
 }
 
 // Values at the edges of each range are accepted. svhn-train --log writes
-// an accuracy of 0 or 1, a test loss and accuracy of 0 without a test set,
-// and an lr of 0 when --lr rounds to 0 as a float.
+// an accuracy of 0 or 1, and a test loss and accuracy of 0 without a test
+// set. An lr of 0 is accepted too: older versions wrote it when --lr
+// rounded to 0 as a float.
 TEST(BadInputCli, PlotAcceptsCsvRangeEdges)
 {
     TempDir dir;
@@ -945,8 +936,6 @@ TEST(BadInputCli, PlotAcceptsCsvRangeEdges)
         "epoch,train_loss,train_acc,test_loss,test_acc,examples_per_sec,seconds,lr\n"
         "1,0.000000,1.000000,0.000000,0.000000,0.0,0.000,0\n"
         "2147483647,2.302585,0.000000,0.000000,1.000000,12345.6,3.250,10\n";
-    write_file_bytes(csv, std::vector<uint8_t>(text.begin(), text.end()));
-    ProgramRun result = run(std::string(SVHN_PLOT_PATH) + " " + csv + " " +
-                            dir.file("curves.png"));
+    ProgramRun result = plot_log(dir, csv, text);
     EXPECT_EQ(result.exit_status, 0) << result.output;
 }

@@ -30,8 +30,8 @@ typedef struct {
 } LogColumn;
 
 // A cross-entropy loss is >= 0, and an accuracy is a fraction of examples.
-// The learning rate is 0 only when --lr is so small that it rounds to 0 as a
-// float, which svhn-train accepts.
+// A learning rate of 0 stays accepted: svhn-train wrote it before it
+// rejected an --lr that rounds to 0 as a float.
 static const LogColumn log_columns[LOG_COLUMNS] = {
     {"epoch", 1, INT_MAX, 1, "a whole number from 1 to 2147483647"},
     {"train_loss", 0, INFINITY, 0, "a finite number >= 0"},
