@@ -10,6 +10,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+// Writes the folder part of `path` to folder (PATH_MAX bytes): "." for a
+// bare name and "/" for a name in the root. Returns -1 when it is too long.
+static int folder_of(const char *path, char *folder)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        strcpy(folder, ".");
+    } else if (slash == path) {
+        strcpy(folder, "/");
+    } else if ((size_t)(slash - path) < PATH_MAX) {
+        memcpy(folder, path, (size_t)(slash - path));
+        folder[slash - path] = '\0';
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
 int output_path_check(const char *path, const char *what, Error *error)
 {
     if (path == NULL || path[0] == '\0') {
@@ -25,25 +43,23 @@ int output_path_check(const char *path, const char *what, Error *error)
     }
 
     char folder[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL) {
-        strcpy(folder, ".");
-    } else if (slash == path) {
-        strcpy(folder, "/");
-    } else {
-        size_t length = (size_t)(slash - path);
-        if (length >= sizeof folder) {
-            error_set(error, "%s: the %s path is too long", path, what);
-            return -1;
-        }
-        memcpy(folder, path, length);
-        folder[length] = '\0';
+    if (folder_of(path, folder) != 0) {
+        error_set(error, "%s: the %s path is too long", path, what);
+        return -1;
     }
-
     if (stat(folder, &info) != 0 || !S_ISDIR(info.st_mode)) {
         error_set(error, "%s: the folder of the %s, %s, does not exist", path, what, folder);
         return -1;
     }
+    return 0;
+}
+
+int output_path_check_creatable(const char *path, const char *what, Error *error)
+{
+    if (output_path_check(path, what, error) != 0) {
+        return -1;
+    }
+
     // Creating the temporary file is the only sure test: access() lets root
     // pass on folders such as /proc where no file can be created.
     char temp_path[PATH_MAX];
@@ -91,19 +107,8 @@ static int canonical_path(const char *path, char *canonical)
     const char *slash = strrchr(path, '/');
     const char *name = slash != NULL ? slash + 1 : path;
     char folder[PATH_MAX];
-    if (slash == NULL) {
-        strcpy(folder, ".");
-    } else if (slash == path) {
-        strcpy(folder, "/");
-    } else if ((size_t)(slash - path) < sizeof folder) {
-        memcpy(folder, path, (size_t)(slash - path));
-        folder[slash - path] = '\0';
-    } else {
-        return -1;
-    }
-
     char resolved[PATH_MAX];
-    if (realpath(folder, resolved) == NULL ||
+    if (folder_of(path, folder) != 0 || realpath(folder, resolved) == NULL ||
         snprintf(canonical, PATH_MAX, "%s/%s", resolved, name) >= PATH_MAX) {
         return -1;
     }

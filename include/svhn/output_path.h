@@ -11,12 +11,16 @@ extern "C" {
 
 // Checks that `path` can receive an output file that is written to a
 // temporary file in the same folder and renamed over `path`: the folder
-// exists and is writable, and `path` is either absent or a regular file.
-// A rename would replace a symbolic link, a device or a folder instead of
-// writing through it, so those are rejected. Returns 0, or -1 with a
-// message naming the path. `what` names the file in the message, such as
-// "--log file".
+// exists, and `path` is either absent or a regular file. A rename would
+// replace a symbolic link, a device or a folder instead of writing through
+// it, so those are rejected. Returns 0, or -1 with a message naming the
+// path. `what` names the file in the message, such as "--log file".
 int output_path_check(const char *path, const char *what, Error *error);
+
+// Runs output_path_check, then creates and removes the temporary file the
+// output will use, which is the only sure test that the folder takes new
+// files. For checks at start-up, so a bad folder fails before any work.
+int output_path_check_creatable(const char *path, const char *what, Error *error);
 
 // Creates an empty temporary file next to `path`, named path.tmp.XXXXXX, for
 // an output that is renamed over `path` once complete. Unlike a bare

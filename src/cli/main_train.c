@@ -155,7 +155,7 @@ int main(int argc, char **argv)
     const char *output_names[] = {"--save file", "--log file", "--plot file"};
     for (int i = 0; i < 3; i++) {
         if (output_paths[i] != NULL &&
-            output_path_check(output_paths[i], output_names[i], &error) != 0) {
+            output_path_check_creatable(output_paths[i], output_names[i], &error) != 0) {
             fprintf(stderr, "svhn-train: %s\n", error.message);
             return EXIT_RUNTIME_ERROR;
         }
