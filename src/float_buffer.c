@@ -23,10 +23,9 @@ float *float_buffer_alloc(size_t count)
 
 float *float_buffer_alloc_zeroed(size_t count)
 {
-    const size_t bytes = rounded_bytes(count);
-    float *values = aligned_alloc(FLOAT_BUFFER_ALIGNMENT, bytes);
+    float *values = float_buffer_alloc(count);
     if (values != NULL) {
-        memset(values, 0, bytes);
+        memset(values, 0, rounded_bytes(count));
     }
     return values;
 }

@@ -96,23 +96,25 @@ static void warn_overridden_settings(const TrainOptions *requested, const TrainO
 
 // Rejects two outputs that name the same file, since the second would
 // replace the first each epoch, a log or plot that would replace the
-// checkpoint being resumed, and an output named like a data file. --save may name the --resume file: that updates
-// the checkpoint in place, which is the usual way to continue a run.
+// checkpoint being resumed, and an output named like a data file. --save
+// may name the --resume file: that updates the checkpoint in place, which
+// is the usual way to continue a run.
 static int check_distinct_outputs(const TrainOptions *options, Error *error)
 {
-    const char *paths[] = {options->save_path, options->log_path, options->plot_path,
-                           options->resume_path};
-    const char *names[] = {"--save", "--log", "--plot", "--resume"};
-    const int outputs = 3;
+    // The three outputs, then the one input they are compared with as well.
+    enum { SAVE, LOG, PLOT, RESUME, PATHS, OUTPUTS = RESUME };
+    const char *paths[PATHS] = {options->save_path, options->log_path, options->plot_path,
+                                options->resume_path};
+    const char *names[PATHS] = {"--save", "--log", "--plot", "--resume"};
 
-    for (int i = 0; i < outputs; i++) {
-        for (int j = i + 1; j < 4; j++) {
-            const int save_over_resume = i == 0 && j == 3;
+    for (int i = 0; i < OUTPUTS; i++) {
+        for (int j = i + 1; j < PATHS; j++) {
+            const int save_over_resume = i == SAVE && j == RESUME;
             if (paths[i] == NULL || paths[j] == NULL || save_over_resume ||
                 !output_paths_same(paths[i], paths[j])) {
                 continue;
             }
-            if (j == 3) {
+            if (j == RESUME) {
                 error_set(error, "%s %s would replace the checkpoint given to --resume; "
                           "give the %s file its own path", names[i], paths[i], names[i]);
             } else {
@@ -123,7 +125,7 @@ static int check_distinct_outputs(const TrainOptions *options, Error *error)
         }
     }
 
-    for (int i = 0; i < outputs; i++) {
+    for (int i = 0; i < OUTPUTS; i++) {
         if (paths[i] != NULL && data_split_names_data_file(options->data_dir, paths[i])) {
             error_set(error, "%s %s would replace a data file of --data %s; give the %s "
                       "file a path outside the data files", names[i], paths[i],
