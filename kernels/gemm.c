@@ -152,10 +152,10 @@ static void prefetch_lines(PrefetchCursor *cursor, int count)
 }
 
 // Computes the blocked product on the calling thread, in the loop order of
-// Goto and van de Geijn's GEMM: for each (kc, nc) panel of B, for each
-// (mc, kc) panel of A, packed once, run the register tiles, sliver of B by
-// sliver. The bias and ReLU apply only with the last kc panel, when C
-// contains the full sum.
+// Goto and van de Geijn's GEMM. For each (kc, nc) panel of B and each
+// (mc, kc) panel of A, packed once, it runs the register tiles one sliver
+// of B at a time. The bias and ReLU apply only with the last kc panel, when
+// C contains the full sum.
 //
 // When C has a single row of tiles (m <= mr) each sliver of B is read only
 // once, so copying it first costs more than it saves: full-width slivers of

@@ -209,10 +209,10 @@ void run_gemm_case(SimdLevel level, const GemmCase &test_case)
 TEST_P(GemmLevelTest, AwkwardShapesAllLayouts)
 {
     const Layout layouts[] = {Layout::kRowMajor, Layout::kTransposed};
-    // Sizes around the tile widths (4, 6, 10 rows; 16, 32 columns), the
-    // cache blocks (k blocks of 256, row blocks of 128 to 250), and the
-    // dot-product form for at most 12 columns (pairs of rows, 16 k steps
-    // per vector, 12 columns per block).
+    // Sizes around the tile widths (4, 6, 10 rows; 16, 32 columns) and the
+    // cache blocks (k blocks of 256, row blocks of 128 to 250). The last
+    // ones exercise the dot-product form for at most 12 columns, which
+    // takes rows in pairs, 16 k steps per vector and 12 columns per block.
     const int shapes[][3] = {
         {1, 1, 1},    {1, 37, 5},   {37, 1, 5},   {1, 1, 300},  {13, 31, 17},
         {10, 32, 16}, {11, 33, 257}, {29, 65, 3}, {253, 47, 513}, {7, 1030, 9},

@@ -67,9 +67,9 @@ int data_split_load_test(DataSplit *split, const char *folder, DatasetKind kind,
 void data_split_free(DataSplit *split);
 
 // Returns 1 when `path` names one of the files that data_split_load can read
-// from `folder` (the SVHN .mat files and the idx files, plain or .gz),
-// whether or not it exists, so an output file is never written over the
-// data. Returns 0 otherwise.
+// from `folder`: the SVHN .mat files and the idx files, plain or .gz,
+// whether they exist or not. Returns 0 otherwise. Outputs are checked with
+// it so that none is written over the data.
 int data_split_names_data_file(const char *folder, const char *path);
 
 const char *dataset_kind_name(DatasetKind kind);

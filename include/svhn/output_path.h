@@ -26,8 +26,8 @@ int output_path_check_creatable(const char *path, const char *what, Error *error
 // an output that is renamed over `path` once complete. Unlike a bare
 // mkstemp, which creates the file readable by its owner only, the file gets
 // the permissions a new file gets from the process's umask. Writes the name
-// to temp_path (temp_size bytes) and returns an open descriptor, or -1
-// with a message naming `path`; `what` names the output in the message.
+// to temp_path (temp_size bytes) and returns an open descriptor. Returns -1
+// with a message naming `path` and, through `what`, the output.
 int output_path_create_temp(const char *path, const char *what, char *temp_path,
                             size_t temp_size, Error *error);
 
